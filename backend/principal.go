@@ -1,0 +1,167 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Principal is a user account: its login name is also its URL segment
+// (/principals/NAME/, /calendars/NAME/, /addressbooks/NAME/).
+type Principal struct {
+	ID          int64
+	Name        string
+	Email       string
+	DisplayName string
+	Disabled    bool
+	CreatedAt   time.Time
+}
+
+// principalName keeps user names safe in URLs and logs without encoding,
+// while allowing e-mail-like logins ("alice@example.org").
+var principalName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
+
+// ValidatePrincipalName reports whether name may be a user name.
+func ValidatePrincipalName(name string) error {
+	if !principalName.MatchString(name) {
+		return invalidf("user name %q: use 1-64 letters, digits and . _ @ + - (starting with a letter or digit)", name)
+	}
+	return nil
+}
+
+const principalColumns = `id, name, email, display_name, disabled, created_at`
+
+func scanPrincipal(row pgx.Row, extra ...any) (Principal, error) {
+	var p Principal
+	err := row.Scan(append([]any{&p.ID, &p.Name, &p.Email, &p.DisplayName, &p.Disabled, &p.CreatedAt}, extra...)...)
+	return p, err
+}
+
+// CreatePrincipal creates a user with the given password hash (see
+// HashPassword) together with the given collections, in one transaction.
+func (s *Store) CreatePrincipal(ctx context.Context, p Principal, passwordHash string, collections []Collection) (Principal, error) {
+	if err := ValidatePrincipalName(p.Name); err != nil {
+		return Principal{}, err
+	}
+	if passwordHash == "" {
+		return Principal{}, invalidf("empty password hash")
+	}
+	var created Principal
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		created, err = scanPrincipal(tx.QueryRow(ctx, `
+			INSERT INTO principals (name, email, display_name, password_hash, disabled)
+			VALUES ($1, $2, $3, $4, $5)
+			RETURNING `+principalColumns,
+			p.Name, p.Email, p.DisplayName, passwordHash, p.Disabled))
+		if isUniqueViolation(err) {
+			return fmt.Errorf("user %q: %w", p.Name, ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("backend: create user %q: %w", p.Name, err)
+		}
+		for _, c := range collections {
+			if _, err := createCollection(ctx, tx, created.ID, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Principal{}, err
+	}
+	return created, nil
+}
+
+// GetPrincipal returns the user whose name matches name case-insensitively.
+func (s *Store) GetPrincipal(ctx context.Context, name string) (Principal, error) {
+	p, err := scanPrincipal(s.pool.QueryRow(ctx,
+		`SELECT `+principalColumns+` FROM principals WHERE lower(name) = lower($1)`, name))
+	return p, notFound(err, "user %q", name)
+}
+
+// GetPrincipalCredentials returns the user named name (case-insensitively)
+// and its password hash, for authentication.
+func (s *Store) GetPrincipalCredentials(ctx context.Context, name string) (Principal, string, error) {
+	var hash string
+	p, err := scanPrincipal(s.pool.QueryRow(ctx,
+		`SELECT `+principalColumns+`, password_hash FROM principals WHERE lower(name) = lower($1)`, name), &hash)
+	return p, hash, notFound(err, "user %q", name)
+}
+
+// ListPrincipals returns every user, ordered by name.
+func (s *Store) ListPrincipals(ctx context.Context) ([]Principal, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+principalColumns+` FROM principals ORDER BY lower(name)`)
+	if err != nil {
+		return nil, fmt.Errorf("backend: list users: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Principal, error) { return scanPrincipal(r) })
+	if err != nil {
+		return nil, fmt.Errorf("backend: list users: %w", err)
+	}
+	return out, nil
+}
+
+// SetPasswordHash replaces the password hash of the user named name.
+func (s *Store) SetPasswordHash(ctx context.Context, name, hash string) error {
+	if hash == "" {
+		return invalidf("empty password hash")
+	}
+	return s.updatePrincipal(ctx, name, `password_hash = $2`, hash)
+}
+
+// SetPrincipalDisabled disables or enables logins of the user named name.
+func (s *Store) SetPrincipalDisabled(ctx context.Context, name string, disabled bool) error {
+	return s.updatePrincipal(ctx, name, `disabled = $2`, disabled)
+}
+
+func (s *Store) updatePrincipal(ctx context.Context, name, set string, value any) error {
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE principals SET `+set+`, updated_at = now() WHERE lower(name) = lower($1)`, name, value)
+	if err != nil {
+		return fmt.Errorf("backend: update user %q: %w", name, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("user %q: %w", name, ErrNotFound)
+	}
+	return nil
+}
+
+// DeletePrincipal deletes the user named name with all its collections,
+// objects, change log and properties (ON DELETE CASCADE).
+func (s *Store) DeletePrincipal(ctx context.Context, name string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM principals WHERE lower(name) = lower($1)`, name)
+	if err != nil {
+		return fmt.Errorf("backend: delete user %q: %w", name, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("user %q: %w", name, ErrNotFound)
+	}
+	return nil
+}
+
+// CountPrincipals returns how many users exist.
+func (s *Store) CountPrincipals(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM principals`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("backend: count users: %w", err)
+	}
+	return n, nil
+}
+
+// notFound turns pgx.ErrNoRows into ErrNotFound with a description, wraps
+// other errors, and passes nil through.
+func notFound(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	what := fmt.Sprintf(format, args...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("backend: get %s: %w", what, err)
+}
