@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/pgdav/pgdav/internal/dav"
+)
+
+// Config is what the HTTP side needs to know.
+type Config struct {
+	// AuthCacheTTL is how long a verified password is remembered; 0
+	// disables the cache.
+	AuthCacheTTL time.Duration
+	Logger       *slog.Logger
+}
+
+// Store is what the server needs from the backend.
+type Store interface {
+	credentialStore
+	Ping(ctx context.Context) error
+}
+
+// Server is pgdav's HTTP handler.
+type Server struct {
+	cfg    Config
+	store  Store
+	logger *slog.Logger
+	auth   *authenticator
+	ready  atomic.Bool
+	mux    *http.ServeMux
+}
+
+// New returns the handler for every pgdav URL. It answers DAV requests with
+// 503 until SetReady is called (after migrations have run).
+func New(cfg Config, store Store) *Server {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:    cfg,
+		store:  store,
+		logger: logger,
+		auth:   newAuthenticator(store, cfg.AuthCacheTTL, logger),
+		mux:    http.NewServeMux(),
+	}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("/", s.requireAuth(http.HandlerFunc(s.serveDAV)))
+	return s
+}
+
+// SetReady marks the server ready: the database is migrated.
+func (s *Server) SetReady() { s.ready.Store(true) }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.logRequests(s.recoverPanics(s.mux)).ServeHTTP(w, r)
+}
+
+// healthz answers 200 while the process is up: a liveness probe that
+// never depends on the database, so a slow migration is not killed.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+// readyz answers 200 when the database answers and is migrated.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !s.ready.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "starting: database not migrated yet")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger.Warn("readiness check failed", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "database unreachable")
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// requireAuth answers 401 with a Basic challenge unless the request carries
+// valid credentials, and puts the principal into the request's context.
+func (s *Server) requireAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.ready.Load() {
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "pgdav is starting", http.StatusServiceUnavailable)
+			return
+		}
+		p, err := s.auth.authenticate(r)
+		if err != nil {
+			if !errors.Is(err, errBadCredentials) && r.Context().Err() == nil {
+				s.logger.Error("authentication error", "err", err)
+				http.Error(w, "internal server error", http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Basic realm="pgdav", charset="UTF-8"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		setLogUser(r.Context(), p.Name)
+		next.ServeHTTP(w, r.WithContext(dav.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// serveDAV answers the DAV URL space. The protocol methods come with the
+// WebDAV core; until then an authenticated request for any resource finds
+// nothing there.
+func (s *Server) serveDAV(w http.ResponseWriter, r *http.Request) {
+	http.NotFound(w, r)
+}
+
+// Run serves h on ln until ctx is cancelled, then stops accepting
+// connections and lets in-flight requests finish for up to shutdownTimeout.
+func Run(ctx context.Context, ln net.Listener, h http.Handler, shutdownTimeout time.Duration, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Uploads of large calendars may be slow; the body is bounded by
+		// size, so the read deadline is generous.
+		ReadTimeout: 5 * time.Minute,
+		// No WriteTimeout: a multistatus streams for as long as it has rows.
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("http server: shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	return nil
+}
