@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/internal/server"
+)
+
+type serveConfig struct {
+	common          commonConfig
+	listen          string
+	demo            bool
+	authCacheTTL    time.Duration
+	shutdownTimeout time.Duration
+}
+
+func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) error {
+	var c serveConfig
+	fs := newFlagSet(e, "serve", "serve [flags]")
+	addCommon(fs, &c.common, "info")
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address to listen on for HTTP")
+	fs.fromEnv("listen", "PGDAV_LISTEN")
+	fs.BoolVar(&c.demo, "demo", false, `when the database has no user yet, create user "demo" with a random password and print it once`)
+	fs.fromEnv("demo", "PGDAV_DEMO")
+	fs.DurationVar(&c.authCacheTTL, "auth-cache-ttl", 5*time.Minute, "how long a verified password is remembered (0 disables)")
+	fs.fromEnv("auth-cache-ttl", "PGDAV_AUTH_CACHE_TTL")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
+	fs.fromEnv("shutdown-timeout", "PGDAV_SHUTDOWN_TIMEOUT")
+	rest, err := fs.parse(e, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("serve: unexpected argument %q", rest[0])
+	}
+	if err := c.common.validate(); err != nil {
+		return err
+	}
+	if err := durationPositive("auth-cache-ttl", c.authCacheTTL); err != nil {
+		return err
+	}
+	if err := durationPositive("shutdown-timeout", c.shutdownTimeout); err != nil {
+		return err
+	}
+	if _, _, err := net.SplitHostPort(c.listen); err != nil {
+		return usagef("--listen %q: %v", c.listen, err)
+	}
+	logger := c.common.newLogger(e)
+
+	db, err := openDatabase(ctx, &c.common, logger, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close(ctx)
+
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := server.New(server.Config{AuthCacheTTL: c.authCacheTTL, Logger: logger}, db.store)
+	logger.Info("pgdav listening", "addr", ln.Addr().String())
+
+	// Listen first, migrate second: /healthz answers during a long
+	// migration and /readyz turns green when it is done.
+	go func() {
+		<-ctx.Done()
+		stopSignals()
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- server.Run(ctx, ln, srv, c.shutdownTimeout, logger) }()
+
+	if err := prepare(ctx, e, db.store, c.demo); err != nil {
+		ln.Close()
+		<-errc
+		return err
+	}
+	srv.SetReady()
+	logger.Info("pgdav ready")
+	if err := <-errc; err != nil {
+		return err
+	}
+	logger.Info("pgdav stopped")
+	return nil
+}
+
+// prepare migrates the database and creates the demo account if asked.
+func prepare(ctx context.Context, e env, store *backend.Store, demo bool) error {
+	if _, err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	if !demo {
+		return nil
+	}
+	n, err := store.CountPrincipals(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	password := rand.Text()
+	hash, err := backend.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	_, err = store.CreatePrincipal(ctx, backend.Principal{Name: "demo", DisplayName: "Demo User", Email: "demo@example.org"},
+		hash, defaultCollections())
+	if errors.Is(err, backend.ErrExists) { // another node made it first
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nCreated the demo account (shown once; change it with `pgdav user passwd demo`):\n"+
+		"  user:     demo\n  password: %s\n\n", password)
+	return nil
+}

@@ -1,0 +1,59 @@
+package integration
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLayering enforces the import rules of DEVELOPERS.md and
+// STYLE.md §3: imports point one way, cmd/pgdav → internal/server →
+// caldav/carddav → internal/dav → backend; backend knows SQL and nothing of
+// HTTP, XML, iCalendar or vCard; caldav/carddav know the RFCs and nothing
+// of SQL.
+func TestLayering(t *testing.T) {
+	t.Parallel()
+	const mod = "github.com/pgdav/pgdav/"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, "../...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	imports := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, deps, _ := strings.Cut(line, ":")
+		imports[strings.TrimPrefix(pkg, mod)] = strings.Fields(deps)
+	}
+	const (
+		pgx   = "github.com/jackc/pgx"
+		ical  = "github.com/emersion/go-ical"
+		vcard = "github.com/emersion/go-vcard"
+	)
+	forbidden := map[string][]string{
+		"backend":             {"net/http", "encoding/xml", ical, vcard, mod + "internal/", mod + "caldav", mod + "carddav", mod + "cmd/"},
+		"backend/backendtest": {mod + "internal/", mod + "caldav", mod + "carddav"},
+		"internal/dav":        {pgx, ical, vcard, mod + "caldav", mod + "carddav", mod + "internal/server", mod + "cmd/"},
+		"caldav":              {pgx, mod + "carddav", mod + "internal/server", mod + "cmd/"},
+		"carddav":             {pgx, mod + "caldav", mod + "internal/server", mod + "cmd/"},
+		"internal/server":     {pgx, mod + "cmd/"},
+	}
+	// Leaf packages with an allow-list instead.
+	onlyStdlib := map[string][]string{
+		"backend/pgcluster": nil,
+		"migrations":        nil,
+	}
+	if len(imports) < 6 {
+		t.Fatalf("go list found only %d packages: %v", len(imports), imports)
+	}
+	for pkg, deps := range imports {
+		for _, d := range deps {
+			for _, bad := range forbidden[pkg] {
+				if strings.HasPrefix(d, bad) {
+					t.Errorf("%s imports %s: forbidden by the layering rules", pkg, d)
+				}
+			}
+			if _, leaf := onlyStdlib[pkg]; leaf && strings.Contains(strings.Split(d, "/")[0], ".") {
+				t.Errorf("%s imports %s: it may use the standard library only", pkg, d)
+			}
+		}
+	}
+}
