@@ -128,7 +128,7 @@ func TestMissingPostgresBinaries(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 	last := lines[len(lines)-1]
-	if !strings.Contains(last, "initdb") || !strings.Contains(last, "/nonexistent/bin") {
+	if len(lines) != 1 || !strings.Contains(last, "initdb") || !strings.Contains(last, "/nonexistent/bin") || !strings.Contains(last, "apt-get install postgresql") {
 		t.Fatalf("error does not say what is missing: %q", r.stderr)
 	}
 }

@@ -62,7 +62,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("pgcluster: %w", err)
 		}
 	} else if !hasServerBinaries(binDir) {
-		return nil, fmt.Errorf("pgcluster: %w in %s", ErrNoBinaries, binDir)
+		return nil, fmt.Errorf("pgcluster: %w in %s: point --pg-bindir at the directory holding them, or install them, e.g. \"apt-get install postgresql\"", ErrNoBinaries, binDir)
 	}
 	id, err := resolveIdentity()
 	if err != nil {
