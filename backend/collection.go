@@ -64,9 +64,28 @@ func scanCollection(row pgx.Row) (Collection, error) {
 	return c, err
 }
 
-// CreateCollection creates c in the home of the principal principalID.
-func (s *Store) CreateCollection(ctx context.Context, principalID int64, c Collection) (Collection, error) {
-	return createCollection(ctx, s.pool, principalID, c)
+// CreateCollection creates c in the home of the principal principalID,
+// together with the dead properties props (MKCALENDAR and extended MKCOL
+// may set arbitrary properties, RFC 4791 5.3.1, RFC 5689), in one
+// transaction: if a property cannot be stored, no collection is left
+// behind. Its sync_seq starts at 0.
+func (s *Store) CreateCollection(ctx context.Context, principalID int64, c Collection, props []DeadProperty) (Collection, error) {
+	if err := validateProperties(props); err != nil {
+		return Collection{}, err
+	}
+	var created Collection
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if created, err = createCollection(ctx, tx, principalID, c); err != nil {
+			return err
+		}
+		t := PropertyTarget{PrincipalID: principalID, Scope: ScopeCollection, CollectionID: created.ID}
+		return setProperties(ctx, tx, t, props)
+	})
+	if err != nil {
+		return Collection{}, err
+	}
+	return created, nil
 }
 
 type queryRower interface {
@@ -91,6 +110,9 @@ func createCollection(ctx context.Context, q queryRower, principalID int64, c Co
 	if isUniqueViolation(err) {
 		return Collection{}, fmt.Errorf("%s %q: %w", c.Kind, c.Slug, ErrExists)
 	}
+	if isForeignKeyViolation(err) {
+		return Collection{}, fmt.Errorf("principal %d: %w", principalID, ErrNotFound)
+	}
 	if err != nil {
 		return Collection{}, fmt.Errorf("backend: create %s %q: %w", c.Kind, c.Slug, err)
 	}
@@ -103,6 +125,12 @@ func (s *Store) GetCollection(ctx context.Context, principalID int64, kind Colle
 	c, err := scanCollection(s.pool.QueryRow(ctx, `SELECT `+collectionColumns+` FROM collections
 		WHERE principal_id = $1 AND kind = $2 AND slug = $3`, principalID, kind, slug))
 	return c, notFound(err, "%s %q", kind, slug)
+}
+
+// GetCollectionByID returns the collection with id, of any owner and kind.
+func (s *Store) GetCollectionByID(ctx context.Context, id int64) (Collection, error) {
+	c, err := scanCollection(s.pool.QueryRow(ctx, `SELECT `+collectionColumns+` FROM collections WHERE id = $1`, id))
+	return c, notFound(err, "collection %d", id)
 }
 
 // ListCollections returns the collections of kind in the home of

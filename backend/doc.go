@@ -1,7 +1,7 @@
 // Package backend is pgdav's storage: the only package that knows SQL.
 //
 // It owns the PostgreSQL connection pool (Store), the domain types
-// (Principal, Collection), the sentinel errors callers test with errors.Is,
+// (Principal, Collection, Object, DeadProperty), the sentinel errors callers test with errors.Is,
 // password hashing, and the schema migrations. Every exported write method is
 // one transaction: its precondition checks, the write and the change-log
 // entry commit together or not at all.

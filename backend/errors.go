@@ -14,7 +14,30 @@ var (
 	ErrExists = errors.New("already exists")
 	// ErrInvalid: the input breaks a rule of the store (name syntax, lengths).
 	ErrInvalid = errors.New("invalid")
+	// ErrPreconditionFailed: an If-Match / If-None-Match condition, or an
+	// Overwrite: F on an existing destination, did not hold (HTTP 412). The
+	// store checks it inside the write's transaction, so no concurrent write
+	// can slip in between the check and the write.
+	ErrPreconditionFailed = errors.New("precondition failed")
 )
+
+// UIDConflictError reports that another object of the same collection
+// already has the UID of the object being written (RFC 4791 5.3.2.1
+// CALDAV:no-uid-conflict, RFC 6352 6.3.2.1 CARDDAV:no-uid-conflict). The
+// caller needs Name to put the other resource's href in the error body.
+// errors.Is(err, ErrExists) holds for it.
+type UIDConflictError struct {
+	UID  string
+	Name string // the other object's name (its URL segment)
+}
+
+// Error describes the conflict.
+func (e *UIDConflictError) Error() string {
+	return fmt.Sprintf("UID %q is already used by %q: %v", e.UID, e.Name, ErrExists)
+}
+
+// Unwrap makes errors.Is(err, ErrExists) true.
+func (e *UIDConflictError) Unwrap() error { return ErrExists }
 
 // invalidf returns an error wrapping ErrInvalid with a message for the user.
 func invalidf(format string, args ...any) error {

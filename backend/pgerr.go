@@ -8,8 +8,9 @@ import (
 
 // SQLSTATE codes pgdav reacts to (PostgreSQL appendix A).
 const (
-	sqlstateUniqueViolation = "23505"
-	sqlstateUndefinedTable  = "42P01"
+	sqlstateUniqueViolation     = "23505"
+	sqlstateForeignKeyViolation = "23503"
+	sqlstateUndefinedTable      = "42P01"
 )
 
 func hasSQLState(err error, code string) bool {
@@ -17,5 +18,6 @@ func hasSQLState(err error, code string) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == code
 }
 
-func isUniqueViolation(err error) bool { return hasSQLState(err, sqlstateUniqueViolation) }
-func isUndefinedTable(err error) bool  { return hasSQLState(err, sqlstateUndefinedTable) }
+func isUniqueViolation(err error) bool     { return hasSQLState(err, sqlstateUniqueViolation) }
+func isForeignKeyViolation(err error) bool { return hasSQLState(err, sqlstateForeignKeyViolation) }
+func isUndefinedTable(err error) bool      { return hasSQLState(err, sqlstateUndefinedTable) }

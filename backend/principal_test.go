@@ -78,7 +78,7 @@ func TestPrincipalLifecycle(t *testing.T) {
 	}
 
 	// Deleting a user removes its collections; other users keep theirs.
-	if _, err := s.CreateCollection(ctx, bob.ID, backend.Collection{Kind: backend.KindCalendar, Slug: "default"}); err != nil {
+	if _, err := s.CreateCollection(ctx, bob.ID, backend.Collection{Kind: backend.KindCalendar, Slug: "default"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeletePrincipal(ctx, "alice"); err != nil {
@@ -133,22 +133,22 @@ func TestCollections(t *testing.T) {
 	work, err := s.CreateCollection(ctx, p.ID, backend.Collection{
 		Kind: backend.KindCalendar, Slug: "work", DisplayName: "Work", Color: "#FF0000", Order: &order,
 		Components: []string{"VEVENT"},
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateCollection(ctx, p.ID, backend.Collection{Kind: backend.KindCalendar, Slug: "home"}); err != nil {
+	if _, err := s.CreateCollection(ctx, p.ID, backend.Collection{Kind: backend.KindCalendar, Slug: "home"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The same slug may name a calendar and an address book.
-	if _, err := s.CreateCollection(ctx, p.ID, backend.Collection{Kind: backend.KindAddressBook, Slug: "work"}); err != nil {
+	if _, err := s.CreateCollection(ctx, p.ID, backend.Collection{Kind: backend.KindAddressBook, Slug: "work"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateCollection(ctx, p.ID, backend.Collection{Kind: backend.KindCalendar, Slug: "work"}); !errors.Is(err, backend.ErrExists) {
+	if _, err := s.CreateCollection(ctx, p.ID, backend.Collection{Kind: backend.KindCalendar, Slug: "work"}, nil); !errors.Is(err, backend.ErrExists) {
 		t.Fatalf("duplicate slug: err = %v", err)
 	}
 	for _, slug := range []string{"", ".", "..", "a/b", "tab\there"} {
-		if _, err := s.CreateCollection(ctx, p.ID, backend.Collection{Kind: backend.KindCalendar, Slug: slug}); !errors.Is(err, backend.ErrInvalid) {
+		if _, err := s.CreateCollection(ctx, p.ID, backend.Collection{Kind: backend.KindCalendar, Slug: slug}, nil); !errors.Is(err, backend.ErrInvalid) {
 			t.Errorf("slug %q: err = %v, want ErrInvalid", slug, err)
 		}
 	}

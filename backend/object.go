@@ -1,0 +1,295 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Object is a stored calendar object resource or vCard.
+type Object struct {
+	ID           int64
+	CollectionID int64
+	Name         string // decoded last URL segment
+	UID          string
+	ETag         string // strong, unquoted (ETagOf(Data))
+	Size         int
+	ContentType  string
+	Component    string // VEVENT, VTODO, VJOURNAL, VFREEBUSY or VCARD
+	Data         []byte // only filled when asked for
+	CreatedAt    time.Time
+	ModifiedAt   time.Time
+}
+
+// ObjectWrite is what a PUT stores: the client's bytes, already validated,
+// and the index values the caller computed from them.
+type ObjectWrite struct {
+	CollectionID int64
+	Name         string
+	Data         []byte
+	UID          string
+	Component    string
+	ContentType  string
+	Span         *Span // optional calendar time span for the index; nil stores NULL
+}
+
+// Span is an object's overall time range, the pre-filter of time-range
+// queries (see README.md). A zero End means unbounded above (infinite
+// recurrence), a zero Start unbounded below. Both bounds are stored as
+// inclusive, so an instant (Start == End) still overlaps the ranges that
+// contain it; the pre-filter may keep a candidate too many, never one too
+// few.
+type Span struct{ Start, End time.Time }
+
+// maxObjectName bounds an object's name. Clients derive names from UIDs,
+// and some UIDs (Outlook's) run past a hundred characters.
+const maxObjectName = 512
+
+// ValidateObjectName reports whether name may name an object: one decoded
+// URL segment, so the rule is what a segment needs and nothing more.
+func ValidateObjectName(name string) error {
+	switch {
+	case name == "" || name == "." || name == "..":
+		return invalidf("object name %q is empty or a dot name", name)
+	case len(name) > maxObjectName:
+		return invalidf("object name is longer than %d bytes", maxObjectName)
+	case !utf8.ValidString(name):
+		return invalidf("object name is not UTF-8")
+	case strings.ContainsFunc(name, func(r rune) bool { return r == '/' || unicode.IsControl(r) }):
+		return invalidf("object name %q contains '/' or a control character", name)
+	}
+	return nil
+}
+
+func (w ObjectWrite) validate() error {
+	if err := ValidateObjectName(w.Name); err != nil {
+		return err
+	}
+	switch {
+	case w.UID == "" || !utf8.ValidString(w.UID) || strings.ContainsRune(w.UID, 0):
+		return invalidf("object %q: UID is empty or not UTF-8", w.Name)
+	case w.Component == "" || w.ContentType == "":
+		return invalidf("object %q: component or content type missing", w.Name)
+	case w.Span != nil && !w.Span.Start.IsZero() && !w.Span.End.IsZero() && w.Span.End.Before(w.Span.Start):
+		return invalidf("object %q: span ends before it starts", w.Name)
+	}
+	return nil
+}
+
+// spanArgs turns an optional span into the arguments of the SQL expression
+// spanSQL: whether there is one, and its bounds (nil = unbounded).
+func spanArgs(sp *Span) (has bool, lo, hi *time.Time) {
+	if sp == nil {
+		return false, nil, nil
+	}
+	if !sp.Start.IsZero() {
+		lo = &sp.Start
+	}
+	if !sp.End.IsZero() {
+		hi = &sp.End
+	}
+	return true, lo, hi
+}
+
+// spanSQL builds the span column from spanArgs in placeholders $n..$n+2.
+func spanSQL(n int) string {
+	return fmt.Sprintf(`CASE WHEN $%d::boolean THEN tstzrange($%d::timestamptz, $%d::timestamptz, '[]') END`, n, n+1, n+2)
+}
+
+const objectColumns = `id, collection_id, name, uid, etag, size, content_type, component, created_at, modified_at`
+
+// objectSelect is the select list for an object, with or without its bytes.
+func objectSelect(withData bool) string {
+	if withData {
+		return objectColumns + `, data`
+	}
+	return objectColumns
+}
+
+// scanObject scans objectSelect(withData) plus any extra columns.
+func scanObject(row pgx.Row, withData bool, extra ...any) (Object, error) {
+	var o Object
+	dest := []any{&o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.Size, &o.ContentType, &o.Component, &o.CreatedAt, &o.ModifiedAt}
+	if withData {
+		dest = append(dest, &o.Data)
+	}
+	err := row.Scan(append(dest, extra...)...)
+	return o, err
+}
+
+// PutObject creates or replaces an object, in one transaction: it locks the
+// collection row (which also serialises sync sequence numbers), evaluates
+// cond against the current object, checks that no other name of the
+// collection holds the UID (*UIDConflictError), writes the row, bumps the
+// collection's sync_seq and records the member in the change log. It
+// returns the stored object without Data, and created=true when the name
+// was new.
+//
+// Identical bytes succeed without writing anything: no new sync_seq, no
+// change-log entry, modified_at kept, because clients re-download every
+// member the change log names and some re-PUT unchanged objects.
+func (s *Store) PutObject(ctx context.Context, w ObjectWrite, cond Conditions) (obj Object, created bool, err error) {
+	if err := w.validate(); err != nil {
+		return Object{}, false, err
+	}
+	etag := ETagOf(w.Data)
+	hasSpan, lo, hi := spanArgs(w.Span)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := lockCollection(ctx, tx, w.CollectionID); err != nil {
+			return err
+		}
+		var (
+			curID   int64
+			curETag string
+		)
+		err := tx.QueryRow(ctx, `SELECT id, etag FROM objects WHERE collection_id = $1 AND name = $2`,
+			w.CollectionID, w.Name).Scan(&curID, &curETag)
+		exists := err == nil
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("backend: put object %q: %w", w.Name, err)
+		}
+		if err := cond.check(exists, curETag); err != nil {
+			return fmt.Errorf("object %q: %w", w.Name, err)
+		}
+		if err := checkUID(ctx, tx, w.CollectionID, w.UID, w.Name); err != nil {
+			return err
+		}
+		if exists && curETag == etag {
+			// Equal tags mean equal bytes but for a hash collision; the
+			// database confirms it exactly before nothing is written.
+			var same bool
+			obj, err = scanObject(tx.QueryRow(ctx, `SELECT `+objectColumns+`, data = $2 FROM objects WHERE id = $1`,
+				curID, w.Data), false, &same)
+			if err != nil {
+				return fmt.Errorf("backend: put object %q: %w", w.Name, err)
+			}
+			if same {
+				return nil
+			}
+		}
+		if exists {
+			obj, err = scanObject(tx.QueryRow(ctx, `
+				UPDATE objects SET uid = $2, data = $3, etag = $4, size = $5, content_type = $6, component = $7,
+					span = `+spanSQL(8)+`, modified_at = now()
+				WHERE id = $1
+				RETURNING `+objectColumns,
+				curID, w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi), false)
+		} else {
+			obj, err = scanObject(tx.QueryRow(ctx, `
+				INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, span)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, `+spanSQL(9)+`)
+				RETURNING `+objectColumns,
+				w.CollectionID, w.Name, w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi), false)
+		}
+		if isUniqueViolation(err) { // not reached while every writer locks the collection
+			return fmt.Errorf("object %q: %w", w.Name, ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("backend: put object %q: %w", w.Name, err)
+		}
+		created = !exists
+		_, err = recordChange(ctx, tx, w.CollectionID, w.Name, false)
+		return err
+	})
+	if err != nil {
+		return Object{}, false, err
+	}
+	return obj, created, nil
+}
+
+// checkUID returns a *UIDConflictError when an object of the collection
+// other than those named in except holds uid.
+func checkUID(ctx context.Context, tx pgx.Tx, collectionID int64, uid string, except ...string) error {
+	if except == nil {
+		except = []string{} // a nil slice is NULL, and "name <> ALL(NULL)" is never true
+	}
+	var other string
+	err := tx.QueryRow(ctx, `SELECT name FROM objects WHERE collection_id = $1 AND uid = $2 AND name <> ALL($3::text[])`,
+		collectionID, uid, except).Scan(&other)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("backend: check UID %q: %w", uid, err)
+	}
+	return &UIDConflictError{UID: uid, Name: other}
+}
+
+// GetObject returns the object name of the collection, with its bytes when
+// withData is set.
+func (s *Store) GetObject(ctx context.Context, collectionID int64, name string, withData bool) (Object, error) {
+	o, err := scanObject(s.pool.QueryRow(ctx, `SELECT `+objectSelect(withData)+` FROM objects
+		WHERE collection_id = $1 AND name = $2`, collectionID, name), withData)
+	return o, notFound(err, "object %q", name)
+}
+
+// ListObjects calls fn for each object of the collection, ordered by name
+// (the database's collation, which the unique index on (collection_id,
+// name) already provides, so no sort step delays the first row). Rows are
+// streamed from the database as fn consumes them, never collected: a
+// collection may hold 100 000 objects and the caller writes each to the
+// network as it arrives. If fn returns an error, iteration stops and that
+// error is returned as it is. An unknown collection has no objects.
+func (s *Store) ListObjects(ctx context.Context, collectionID int64, withData bool, fn func(Object) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT `+objectSelect(withData)+` FROM objects
+		WHERE collection_id = $1 ORDER BY name`, collectionID)
+	if err != nil {
+		return fmt.Errorf("backend: list objects of collection %d: %w", collectionID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanObject(rows, withData)
+		if err != nil {
+			return fmt.Errorf("backend: list objects of collection %d: %w", collectionID, err)
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("backend: list objects of collection %d: %w", collectionID, err)
+	}
+	return nil
+}
+
+// DeleteObject deletes an object after checking cond in the same
+// transaction, records a tombstone in the change log and bumps the
+// collection's sync_seq; the object's dead properties go with it. A
+// missing object is ErrNotFound, or ErrPreconditionFailed when cond has an
+// If-Match (RFC 9110 13.1.1: If-Match on a missing resource fails).
+func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name string, cond Conditions) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := lockCollection(ctx, tx, collectionID); err != nil {
+			return err
+		}
+		var (
+			id   int64
+			etag string
+		)
+		err := tx.QueryRow(ctx, `SELECT id, etag FROM objects WHERE collection_id = $1 AND name = $2`,
+			collectionID, name).Scan(&id, &etag)
+		if errors.Is(err, pgx.ErrNoRows) {
+			if cond.IfMatch != nil {
+				return fmt.Errorf("object %q: If-Match: %w", name, ErrPreconditionFailed)
+			}
+			return fmt.Errorf("object %q: %w", name, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("backend: delete object %q: %w", name, err)
+		}
+		if err := cond.check(true, etag); err != nil {
+			return fmt.Errorf("object %q: %w", name, err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM objects WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("backend: delete object %q: %w", name, err)
+		}
+		_, err = recordChange(ctx, tx, collectionID, name, true)
+		return err
+	})
+}
