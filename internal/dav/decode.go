@@ -1,0 +1,209 @@
+package dav
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// NewDecoder returns an XML decoder for a request body. Elements are
+// matched by namespace, never by prefix (clients.md §9.4): Apple declares
+// namespaces per element, DAVx5 and vdirsyncer use a default namespace,
+// vdirsyncer's ElementTree writes ns0:. Besides UTF-8 it reads bodies
+// declared as US-ASCII or ISO-8859-1.
+func NewDecoder(r io.Reader) *xml.Decoder {
+	d := xml.NewDecoder(r)
+	d.CharsetReader = charsetReader
+	return d
+}
+
+func charsetReader(label string, r io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "utf8", "us-ascii", "ascii":
+		return r, nil
+	case "iso-8859-1", "iso8859-1", "latin1", "latin-1":
+		return &latin1Reader{r: r}, nil
+	}
+	return nil, fmt.Errorf("unsupported encoding %q", label)
+}
+
+// latin1Reader turns ISO-8859-1 bytes into UTF-8: each byte is the code
+// point of the same value and takes at most two bytes in UTF-8.
+type latin1Reader struct {
+	r   io.Reader
+	buf [512]byte
+}
+
+func (l *latin1Reader) Read(p []byte) (int, error) {
+	if len(p) < 2 {
+		return 0, io.ErrShortBuffer
+	}
+	n, err := l.r.Read(l.buf[:min(len(p)/2, len(l.buf))])
+	out := 0
+	for _, c := range l.buf[:n] {
+		out += utf8.EncodeRune(p[out:], rune(c))
+	}
+	return out, err
+}
+
+// ReadRoot returns the root element of a request body, skipping what may
+// come before it: the XML declaration, comments, a DOCTYPE, a byte order
+// mark and whitespace — vdirsyncer sends a newline and indentation first,
+// Thunderbird CardDAV no declaration (clients.md §9.4). ok is false for
+// an empty body, which many methods treat as a default (RFC 4918 §9.1).
+// Errors are *Error: 400 for malformed XML, 413 for a body over the
+// reader's limit (http.MaxBytesReader).
+func ReadRoot(d *xml.Decoder) (root xml.StartElement, ok bool, err error) {
+	for {
+		t, err := d.Token()
+		if err == io.EOF {
+			return xml.StartElement{}, false, nil
+		}
+		if err != nil {
+			return xml.StartElement{}, false, bodyError(err)
+		}
+		switch t := t.(type) {
+		case xml.StartElement:
+			if err := checkName(t.Name); err != nil {
+				return xml.StartElement{}, false, err
+			}
+			return t, true, nil
+		case xml.CharData:
+			if !isBlank(t) {
+				return xml.StartElement{}, false, Errorf(http.StatusBadRequest, "text before the root element")
+			}
+		case xml.EndElement:
+			return xml.StartElement{}, false, Errorf(http.StatusBadRequest, "malformed XML: unexpected end tag")
+		}
+	}
+}
+
+// EndDocument reads what follows the root element's end tag; only
+// whitespace, comments and processing instructions may (XML 1.0 §2.1).
+func EndDocument(d *xml.Decoder) error {
+	for {
+		t, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return bodyError(err)
+		}
+		switch t := t.(type) {
+		case xml.CharData:
+			if !isBlank(t) {
+				return Errorf(http.StatusBadRequest, "text after the root element")
+			}
+		case xml.Comment, xml.ProcInst:
+		default:
+			return Errorf(http.StatusBadRequest, "more than one root element")
+		}
+	}
+}
+
+// ReadNames reads the children of an element such as <D:prop> in
+// PROPFIND or REPORT, up to and including its end tag, and returns their
+// names in order without duplicates; their content is skipped.
+func ReadNames(d *xml.Decoder) ([]xml.Name, error) {
+	var names []xml.Name
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		switch t := t.(type) {
+		case xml.StartElement:
+			if err := checkName(t.Name); err != nil {
+				return nil, err
+			}
+			if !containsName(names, t.Name) {
+				names = append(names, t.Name)
+			}
+			if err := d.Skip(); err != nil {
+				return nil, bodyError(err)
+			}
+		case xml.EndElement:
+			return names, nil
+		}
+	}
+}
+
+// skip skips the rest of the element whose start tag was just read.
+func skip(d *xml.Decoder) error {
+	return bodyError(d.Skip())
+}
+
+func containsName(names []xml.Name, n xml.Name) bool {
+	for _, x := range names {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+// isBlank reports whether text before or after the root is only XML
+// whitespace or a UTF-8 byte order mark, which encoding/xml hands over as
+// character data.
+func isBlank(b []byte) bool {
+	b = bytes.TrimPrefix(b, []byte("\uFEFF"))
+	return len(bytes.Trim(b, " \t\r\n")) == 0
+}
+
+// The reserved prefix xmlns, which encoding/xml leaves untranslated, and
+// the namespace bound to the prefix xml (Namespaces in XML 1.0 §3).
+const (
+	xmlnsPrefix = "xmlns"
+	xmlURI      = "http://www.w3.org/XML/1998/namespace"
+)
+
+// checkName rejects names that cannot be written back namespace-well-formed
+// (Namespaces in XML 1.0 §3, §7): encoding/xml validates a qualified name
+// as a whole, so after splitting at the first colon the local part may
+// hold another colon ("a:b:c", ":a") or start with a character a name
+// cannot start with ("p:0"); and elements may not use the reserved xmlns
+// prefix.
+func checkName(n xml.Name) error {
+	if n.Local == "" || strings.Contains(n.Local, ":") || n.Space == xmlnsPrefix || !isNameStart(n.Local) {
+		return Errorf(http.StatusBadRequest, "malformed XML: invalid qualified name %q", n.Space+":"+n.Local)
+	}
+	return nil
+}
+
+// isNameStart reports whether local, known to consist of name characters,
+// may stand alone as an XML name. Other characters than ASCII letters and
+// "_" at the start are rare, so encoding/xml itself decides those.
+func isNameStart(local string) bool {
+	c := local[0]
+	if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' {
+		return true
+	}
+	_, err := xml.NewDecoder(strings.NewReader("<" + local + "/>")).RawToken()
+	return err == nil
+}
+
+// bodyError turns an error from reading a request body into an *Error:
+// 413 when the body is over the limit set with http.MaxBytesReader, 400
+// otherwise (malformed XML, or a body that ends early).
+func bodyError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *Error
+	if errors.As(err, &de) {
+		return de
+	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Message: "request body too large", Err: err}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &Error{Status: http.StatusBadRequest, Message: "malformed XML: unexpected end of body", Err: err}
+	}
+	return &Error{Status: http.StatusBadRequest, Message: "malformed XML: " + err.Error(), Err: err}
+}

@@ -1,0 +1,173 @@
+package dav
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/pgdav/pgdav/backend"
+)
+
+// DAVHeader is the DAV response header (RFC 4918 10.1): compliance
+// classes 1 and 3, RFC 3744 access control (read-only
+// current-user-privilege-set), RFC 4791, RFC 6352 and RFC 5689. It starts
+// with "1" because Thunderbird drops the first token as a version.
+const DAVHeader = "1, 3, access-control, calendar-access, addressbook, extended-mkcol"
+
+// maxXMLBody bounds PROPFIND, PROPPATCH and MKCOL bodies, which are small;
+// REPORT bodies (a multiget may list thousands of hrefs) have their own.
+const maxXMLBody = 1 << 20
+
+// Config is what the handler needs to know about its deployment.
+type Config struct {
+	// BasePath is the URL prefix every href carries: "" for the root, or
+	// "/dav" (no trailing slash).
+	BasePath string
+	// MaxResourceSize bounds a calendar object or vCard, in bytes (RFC 4791
+	// 5.2.5, RFC 6352 6.2.3).
+	MaxResourceSize int64
+}
+
+// Store is what the handlers need from the backend.
+type Store interface {
+	GetCollection(ctx context.Context, principalID int64, kind backend.CollectionKind, slug string) (backend.Collection, error)
+	ListCollections(ctx context.Context, principalID int64, kind backend.CollectionKind) ([]backend.Collection, error)
+	CreateCollection(ctx context.Context, principalID int64, c backend.Collection, props []backend.DeadProperty) (backend.Collection, error)
+	DeleteCollection(ctx context.Context, principalID int64, kind backend.CollectionKind, slug string) error
+	GetObject(ctx context.Context, collectionID int64, name string, withData bool) (backend.Object, error)
+	ListObjects(ctx context.Context, collectionID int64, withData bool, fn func(backend.Object) error) error
+	PutObject(ctx context.Context, w backend.ObjectWrite, cond backend.Conditions) (backend.Object, bool, error)
+	DeleteObject(ctx context.Context, collectionID int64, name string, cond backend.Conditions) error
+	MoveObject(ctx context.Context, srcCollectionID int64, srcName string, dstCollectionID int64, dstName string, overwrite bool, srcCond backend.Conditions) (bool, error)
+	CopyObject(ctx context.Context, srcCollectionID int64, srcName string, dstCollectionID int64, dstName string, overwrite bool, srcCond backend.Conditions) (bool, error)
+	ListProperties(ctx context.Context, t backend.PropertyTarget) ([]backend.DeadProperty, error)
+	ListObjectProperties(ctx context.Context, collectionID int64) (map[int64][]backend.DeadProperty, error)
+	PatchProperties(ctx context.Context, p backend.PropertyPatch) error
+}
+
+// Handler serves the DAV URL space for an authenticated principal.
+type Handler struct {
+	cfg    Config
+	base   string
+	store  Store
+	types  []CollectionType
+	byHome map[string]CollectionType
+	live   liveTables
+}
+
+// NewHandler returns the handler of every DAV path, for the collection
+// types given (caldav's and carddav's).
+func NewHandler(cfg Config, store Store, types ...CollectionType) *Handler {
+	h := &Handler{
+		cfg:    cfg,
+		base:   strings.TrimRight(cfg.BasePath, "/"),
+		store:  store,
+		types:  types,
+		byHome: map[string]CollectionType{},
+	}
+	for _, t := range types {
+		h.byHome[t.HomeSegment()] = t
+	}
+	h.live = h.buildLiveTables()
+	return h
+}
+
+// BasePath is the prefix of every href, without a trailing slash.
+func (h *Handler) BasePath() string { return h.base }
+
+// Href returns the canonical href of decoded segments below the base path.
+func (h *Handler) Href(collection bool, segments ...string) string {
+	return h.href(collection, segments...)
+}
+
+// ServeHTTP answers one DAV request. The caller has authenticated it and
+// put the principal into its context.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h.serve(w, r); err != nil {
+		WriteError(w, r, err)
+	}
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
+	p, ok := PrincipalFrom(r.Context())
+	if !ok {
+		return Errorf(http.StatusUnauthorized, "authentication required")
+	}
+	t, err := h.resolve(r.URL.EscapedPath())
+	if err != nil {
+		return err
+	}
+	// Isolation: a user reaches only their own principal, homes and
+	// collections. The answer is the same whether the other user exists
+	// or not, so it reveals nothing.
+	if t.user != "" && !strings.EqualFold(t.user, p.Name) {
+		return Errorf(http.StatusForbidden, "this resource belongs to another user")
+	}
+	switch r.Method {
+	case http.MethodOptions:
+		return h.options(w, r, t, p)
+	case "PROPFIND":
+		return h.propfind(w, r, t, p)
+	case "PROPPATCH":
+		return h.proppatch(w, r, t, p)
+	case "MKCOL", "MKCALENDAR":
+		return h.mkcol(w, r, t, p)
+	case http.MethodGet, http.MethodHead:
+		return h.get(w, r, t, p)
+	case http.MethodPut:
+		return h.put(w, r, t, p)
+	case http.MethodDelete:
+		return h.delete(w, r, t, p)
+	case "MOVE", "COPY":
+		return h.moveCopy(w, r, t, p)
+	case "REPORT":
+		return h.report(w, r, t, p)
+	}
+	res, err := h.load(r.Context(), t, p)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Allow", strings.Join(h.allow(res.Kind, true, t), ", "))
+	return Errorf(http.StatusMethodNotAllowed, "%s is not allowed here", r.Method)
+}
+
+// resolve decodes a request path and places it in the layout.
+func (h *Handler) resolve(escapedPath string) (target, error) {
+	path, slash, err := DecodeHref(escapedPath)
+	if err != nil {
+		return target{}, Errorf(http.StatusBadRequest, "bad request URL: %v", err)
+	}
+	rel, ok := h.relative(path)
+	if !ok {
+		return target{}, Errorf(http.StatusNotFound, "not found")
+	}
+	t := h.parseTarget(rel, slash || rel == "")
+	if t.kind == KindNone {
+		return target{}, Errorf(http.StatusNotFound, "not found")
+	}
+	return t, nil
+}
+
+// relative strips the base path from a decoded absolute path.
+func (h *Handler) relative(path string) (string, bool) {
+	if h.base == "" {
+		return path, true
+	}
+	if path == h.base {
+		return "/", true
+	}
+	rest, ok := strings.CutPrefix(path, h.base+"/")
+	return "/" + rest, ok
+}
+
+func (h *Handler) report(w http.ResponseWriter, r *http.Request, t target, p backend.Principal) error {
+	res, err := h.load(r.Context(), t, p)
+	if err != nil {
+		return err
+	}
+	if res.Type == nil || len(res.Type.Reports(res.Kind)) == 0 {
+		// RFC 3253 3.6: a REPORT the resource does not support.
+		return NewError(http.StatusForbidden, DAVName("supported-report"), "no REPORT is supported on this resource")
+	}
+	return res.Type.Report(w, r, res)
+}

@@ -1,0 +1,121 @@
+package dav
+
+import (
+	"encoding/xml"
+	"io"
+	"net/http"
+)
+
+// PropfindKind says what a PROPFIND asks for (RFC 4918 §14.20).
+type PropfindKind int
+
+// The three forms of a PROPFIND body.
+const (
+	// PropfindProp asks for the named properties.
+	PropfindProp PropfindKind = iota
+	// PropfindAllProp asks for all dead properties and the live ones
+	// RFC 4918 defines, plus those named in Include (§9.1).
+	PropfindAllProp
+	// PropfindPropName asks for the names of all properties.
+	PropfindPropName
+)
+
+// Propfind is a parsed PROPFIND body.
+type Propfind struct {
+	Kind PropfindKind
+	// Props are the requested properties of a PropfindProp request, in
+	// order and without duplicates.
+	Props []xml.Name
+	// Include are the extra properties of a PropfindAllProp request
+	// (RFC 4918 §14.8).
+	Include []xml.Name
+}
+
+// ParsePropfind parses a PROPFIND body (RFC 4918 §9.1, §14.20). An empty
+// body, or one of only whitespace, means allprop (§9.1); so does a
+// propfind element with none of prop, allprop and propname, which old
+// clients send for "everything". Unknown elements are ignored (§17).
+// Errors are *Error: 400 for malformed XML, another root element or both
+// prop and allprop/propname.
+func ParsePropfind(r io.Reader) (*Propfind, error) {
+	d := NewDecoder(r)
+	root, ok, err := ReadRoot(d)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return &Propfind{Kind: PropfindAllProp}, nil
+	}
+	if root.Name != DAVName("propfind") {
+		return nil, Errorf(http.StatusBadRequest, "expected DAV:propfind, got %s", nameString(root.Name))
+	}
+	pf := &Propfind{}
+	var prop, allprop, propname bool
+	for done := false; !done; {
+		t, err := d.Token()
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		switch t := t.(type) {
+		case xml.EndElement:
+			done = true
+		case xml.StartElement:
+			if err := checkName(t.Name); err != nil {
+				return nil, err
+			}
+			var names []xml.Name
+			switch t.Name {
+			case DAVName("prop"):
+				prop = true
+				names, err = ReadNames(d)
+				for _, n := range names {
+					if !containsName(pf.Props, n) {
+						pf.Props = append(pf.Props, n)
+					}
+				}
+			case DAVName("include"):
+				names, err = ReadNames(d)
+				for _, n := range names {
+					if !containsName(pf.Include, n) {
+						pf.Include = append(pf.Include, n)
+					}
+				}
+			case DAVName("allprop"):
+				allprop = true
+				err = skip(d)
+			case DAVName("propname"):
+				propname = true
+				err = skip(d)
+			default:
+				err = skip(d)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := EndDocument(d); err != nil {
+		return nil, err
+	}
+	switch {
+	case prop && (allprop || propname), allprop && propname:
+		return nil, Errorf(http.StatusBadRequest, "propfind holds more than one of prop, allprop and propname")
+	case prop:
+		pf.Kind = PropfindProp
+		pf.Include = nil
+	case propname:
+		pf.Kind = PropfindPropName
+		pf.Include = nil
+	default:
+		pf.Kind = PropfindAllProp
+	}
+	return pf, nil
+}
+
+// nameString formats a name for messages as {namespace}local.
+func nameString(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return "{" + n.Space + "}" + n.Local
+}

@@ -1,0 +1,128 @@
+package dav
+
+import (
+	"encoding/xml"
+	"io"
+	"net/http"
+)
+
+// PatchOp is one instruction of a PROPPATCH: set a property to a value, or
+// remove it. For a remove, Prop has only a Name.
+type PatchOp struct {
+	Remove bool
+	Prop   PropertyValue
+}
+
+// ParseProppatch parses a PROPPATCH body (RFC 4918 §9.2, §14.19): the
+// set and remove instructions in document order, which is the order they
+// must be applied in (§9.2). An empty <D:set><D:prop/></D:set> is allowed
+// and yields no operation; a body with no set or remove at all is a 400,
+// as are malformed XML and another root element. Unknown elements are
+// ignored (§17).
+func ParseProppatch(r io.Reader) ([]PatchOp, error) {
+	d := NewDecoder(r)
+	root, ok, err := ReadRoot(d)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, Errorf(http.StatusBadRequest, "PROPPATCH needs a body")
+	}
+	if root.Name != DAVName("propertyupdate") {
+		return nil, Errorf(http.StatusBadRequest, "expected DAV:propertyupdate, got %s", nameString(root.Name))
+	}
+	var ops []PatchOp
+	instructions := 0
+	for done := false; !done; {
+		t, err := d.Token()
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		switch t := t.(type) {
+		case xml.EndElement:
+			done = true
+		case xml.StartElement:
+			if err := checkName(t.Name); err != nil {
+				return nil, err
+			}
+			switch t.Name {
+			case DAVName("set"), DAVName("remove"):
+				instructions++
+				ops, err = readPatch(d, ops, t.Name.Local == "remove")
+			default:
+				err = skip(d)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := EndDocument(d); err != nil {
+		return nil, err
+	}
+	if instructions == 0 {
+		return nil, Errorf(http.StatusBadRequest, "propertyupdate holds no set or remove")
+	}
+	return ops, nil
+}
+
+// readPatch reads the rest of a <D:set> or <D:remove>, appending one
+// operation per property inside its <D:prop> elements.
+func readPatch(d *xml.Decoder, ops []PatchOp, remove bool) ([]PatchOp, error) {
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		switch t := t.(type) {
+		case xml.EndElement:
+			return ops, nil
+		case xml.StartElement:
+			if t.Name != DAVName("prop") {
+				if err := skip(d); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if remove {
+				names, err := ReadNames(d)
+				if err != nil {
+					return nil, err
+				}
+				for _, n := range names {
+					ops = append(ops, PatchOp{Remove: true, Prop: PropertyValue{Name: n}})
+				}
+				continue
+			}
+			props, err := readProps(d)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range props {
+				ops = append(ops, PatchOp{Prop: p})
+			}
+		}
+	}
+}
+
+// readProps reads the rest of a <D:prop> whose children are property
+// values.
+func readProps(d *xml.Decoder) ([]PropertyValue, error) {
+	var props []PropertyValue
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		switch t := t.(type) {
+		case xml.EndElement:
+			return props, nil
+		case xml.StartElement:
+			pv, err := ReadPropertyValue(d, t)
+			if err != nil {
+				return nil, err
+			}
+			props = append(props, pv)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package dav
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/pgdav/pgdav/backend"
+)
+
+// Resource is a request target resolved against the layout and loaded
+// from the store; PROPFIND and REPORT answers are built from it.
+type Resource struct {
+	Kind       ResourceKind
+	Href       string
+	Type       CollectionType // homes, collections and objects
+	Principal  backend.Principal
+	Collection *backend.Collection // collections and objects
+	Object     *backend.Object     // objects
+
+	h          *Handler
+	dead       []backend.DeadProperty
+	deadLoaded bool
+}
+
+// Handler returns the handler the resource was loaded by (for hrefs).
+func (res *Resource) Handler() *Handler { return res.h }
+
+// load finds the resource t names, owned by p. A missing collection or
+// object is a 404 *Error.
+func (h *Handler) load(ctx context.Context, t target, p backend.Principal) (*Resource, error) {
+	res := &Resource{Kind: t.kind, Type: t.ctype, Principal: p, h: h}
+	switch t.kind {
+	case KindRoot:
+		res.Href = h.href(true)
+	case KindPrincipals:
+		res.Href = h.href(true, "principals")
+	case KindPrincipal:
+		res.Href = h.principalHref(p.Name)
+	case KindHomes:
+		res.Href = h.href(true, t.ctype.HomeSegment())
+	case KindHome:
+		res.Href = h.homeHref(t.ctype, p.Name)
+	case KindCollection, KindObject:
+		c, err := h.store.GetCollection(ctx, p.ID, t.ctype.Kind(), t.slug)
+		if err != nil {
+			return nil, notFoundError(err)
+		}
+		res.Collection = &c
+		res.Href = h.collectionHref(t.ctype, p.Name, c.Slug)
+		if t.kind == KindObject {
+			o, err := h.store.GetObject(ctx, c.ID, t.object, false)
+			if err != nil {
+				return nil, notFoundError(err)
+			}
+			res.Object = &o
+			res.Href = h.objectHref(t.ctype, p.Name, c.Slug, o.Name)
+		}
+	default:
+		return nil, Errorf(http.StatusNotFound, "not found")
+	}
+	return res, nil
+}
+
+// notFoundError turns backend.ErrNotFound into a 404 and passes other
+// errors on.
+func notFoundError(err error) error {
+	if errors.Is(err, backend.ErrNotFound) {
+		return &Error{Status: http.StatusNotFound, Message: "not found", Err: err}
+	}
+	return err
+}
+
+// propertyTarget is where the resource's dead properties are stored; ok is
+// false for resources that have none (root, the principal collection).
+func (res *Resource) propertyTarget() (backend.PropertyTarget, bool) {
+	t := backend.PropertyTarget{PrincipalID: res.Principal.ID}
+	switch res.Kind {
+	case KindPrincipal:
+		t.Scope = "principal"
+	case KindHome:
+		t.Scope = string(res.Type.Kind()) + "-home" // calendar-home, addressbook-home
+	case KindCollection:
+		t.Scope, t.CollectionID = "collection", res.Collection.ID
+	case KindObject:
+		t.Scope, t.CollectionID, t.ObjectID = "object", res.Collection.ID, res.Object.ID
+	default:
+		return t, false
+	}
+	return t, true
+}
+
+// deadProps returns the resource's dead properties, reading them once.
+func (res *Resource) deadProps(ctx context.Context) ([]backend.DeadProperty, error) {
+	if res.deadLoaded {
+		return res.dead, nil
+	}
+	t, ok := res.propertyTarget()
+	if ok {
+		var err error
+		if res.dead, err = res.h.store.ListProperties(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	res.deadLoaded = true
+	return res.dead, nil
+}

@@ -1,0 +1,146 @@
+package dav
+
+import (
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/pgdav/pgdav/backend"
+)
+
+// mkcol creates a calendar or an address book in the user's own home:
+// MKCALENDAR (RFC 4791 5.3.1) or extended MKCOL (RFC 5689) with an
+// optional set of properties, applied all or nothing. A plain MKCOL (no
+// body) in a home creates a collection of the home's type
+// (docs/compatibility.md).
+func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p backend.Principal) error {
+	ctx := r.Context()
+	if t.kind != KindCollection {
+		if t.kind == KindObject {
+			// RFC 4791 4.2 / RFC 6352 5.2: no collections inside
+			// calendars or address books.
+			return NewError(http.StatusForbidden, CalDAVName("calendar-collection-location-ok"),
+				"collections can only be created directly in your home (%s)", h.homeHref(t.ctype, p.Name))
+		}
+		return Errorf(http.StatusMethodNotAllowed, "a resource exists here already")
+	}
+	ct := t.ctype
+	if r.Method == "MKCALENDAR" && ct.CreateMethod() != "MKCALENDAR" {
+		return NewError(http.StatusForbidden, CalDAVName("calendar-collection-location-ok"),
+			"calendars can only be created in your calendar home (%s)", h.href(true, "calendars", p.Name))
+	}
+	if _, err := h.store.GetCollection(ctx, p.ID, ct.Kind(), t.slug); err == nil {
+		return Errorf(http.StatusMethodNotAllowed, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
+	} else if !errors.Is(err, backend.ErrNotFound) {
+		return err
+	}
+	root, props, err := ParseMkcol(http.MaxBytesReader(w, r.Body, maxXMLBody))
+	if err != nil {
+		return err
+	}
+	wantRoot := DAVName("mkcol")
+	if r.Method == "MKCALENDAR" {
+		wantRoot = CalDAVName("mkcalendar")
+	}
+	if root.Local != "" && root != wantRoot {
+		return Errorf(http.StatusBadRequest, "a %s body must be a %s element, not %s", r.Method, wantRoot.Local, root.Local)
+	}
+
+	ch := &CollectionChange{Creating: true}
+	var dead []backend.DeadProperty
+	results := make([]Prop, len(props))
+	failed := false
+	for i, pv := range props {
+		err := h.mkcolProp(ct, pv, ch, &dead)
+		results[i] = Prop{Name: pv.Name, Status: http.StatusOK}
+		if err != nil {
+			de := AsError(err)
+			results[i].Status, results[i].Error = de.Status, conditionXML(de)
+			failed = true
+			Logger(ctx).Info("MKCOL property refused", "path", r.URL.Path, "property", pv.Name.Local, "reason", de.Error())
+		}
+	}
+	if failed {
+		return writeMkcolFailure(w, r.Method, results)
+	}
+	u := ch.Update
+	c := backend.Collection{Kind: ct.Kind(), Slug: t.slug, Components: ch.Components, Order: u.Order}
+	for _, f := range []struct {
+		dst *string
+		src *string
+	}{{&c.DisplayName, u.DisplayName}, {&c.Description, u.Description}, {&c.Color, u.Color}, {&c.Timezone, u.Timezone}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if _, err := h.store.CreateCollection(ctx, p.ID, c, dead); err != nil {
+		if errors.Is(err, backend.ErrExists) { // created concurrently
+			return Errorf(http.StatusMethodNotAllowed, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
+		}
+		if errors.Is(err, backend.ErrInvalid) {
+			return Errorf(http.StatusForbidden, "%v", err)
+		}
+		return err
+	}
+	w.Header().Set("Location", h.collectionHref(ct, p.Name, t.slug))
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+// mkcolProp applies one property of a MKCALENDAR/MKCOL set.
+func (h *Handler) mkcolProp(ct CollectionType, pv PropertyValue, ch *CollectionChange, dead *[]backend.DeadProperty) error {
+	switch pv.Name {
+	case DAVName("resourcetype"):
+		// RFC 5689 3.3 DAV:valid-resourcetype: only this home's kind.
+		want := []xml.Name{DAVName("collection"), ct.ResourceType()}
+		for _, c := range pv.Children {
+			if !slices.Contains(want, c) {
+				return NewError(http.StatusForbidden, DAVName("valid-resourcetype"),
+					"a collection in %s must have resourcetype collection and %s, not %s", ct.HomeSegment(), ct.ResourceType().Local, c.Local)
+			}
+		}
+		if !slices.Contains(pv.Children, ct.ResourceType()) {
+			return NewError(http.StatusForbidden, DAVName("valid-resourcetype"),
+				"a collection in %s must have resourcetype %s", ct.HomeSegment(), ct.ResourceType().Local)
+		}
+		return nil
+	case DAVName("displayname"):
+		v := pv.Text
+		ch.Update.DisplayName = &v
+		return nil
+	}
+	handled, err := ct.SetCollectionProp(pv, ch)
+	if err != nil || handled {
+		return err
+	}
+	if h.isLiveName(pv.Name) {
+		return NewError(http.StatusForbidden, DAVName("cannot-modify-protected-property"), "%s is a protected property", pv.Name.Local)
+	}
+	*dead = append(*dead, backend.DeadProperty{Namespace: pv.Name.Space, Name: pv.Name.Local, Value: pv.Raw})
+	return nil
+}
+
+// writeMkcolFailure answers a MKCOL/MKCALENDAR whose properties could not
+// all be set: 403 with an mkcol-response (RFC 5689 5.2) or
+// mkcalendar-response (RFC 4791 9.3) listing each property's status.
+func writeMkcolFailure(w http.ResponseWriter, method string, results []Prop) error {
+	root := "D:mkcol-response"
+	if method == "MKCALENDAR" {
+		root = "C:mkcalendar-response"
+	}
+	var b strings.Builder
+	b.WriteString(xml.Header + "<" + root)
+	for _, p := range fixedPrefixes {
+		b.WriteString(` xmlns:` + p.Prefix + `="` + p.Space + `"`)
+	}
+	b.WriteString(">")
+	writePropstats(&b, results)
+	b.WriteString("</" + root + ">\n")
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(http.StatusForbidden)
+	_, err := w.Write([]byte(b.String()))
+	return err
+}

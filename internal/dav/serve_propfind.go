@@ -1,0 +1,207 @@
+package dav
+
+import (
+	"context"
+	"encoding/xml"
+	"net/http"
+
+	"github.com/pgdav/pgdav/backend"
+)
+
+// propfind answers PROPFIND (RFC 4918 9.1) with a streamed multistatus:
+// the target first, then, for Depth 1 on a collection, one response per
+// member as the rows arrive from the database.
+func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, t target, p backend.Principal) error {
+	// RFC 4918 says a missing Depth means infinity; clients that omit it
+	// want the collection and its members, and infinity is refused anyway
+	// (docs/compatibility.md).
+	depth, err := ParseDepth(r, Depth1)
+	if err != nil {
+		return err
+	}
+	if depth == DepthInfinity {
+		return NewError(http.StatusForbidden, DAVName("propfind-finite-depth"), "Depth: infinity is not supported; use 0 or 1")
+	}
+	pf, err := ParsePropfind(http.MaxBytesReader(w, r.Body, maxXMLBody))
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	res, err := h.load(ctx, t, p)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("DAV", DAVHeader)
+	ms := NewMultistatus(w, MultistatusOptions{Minimal: PreferMinimal(r)})
+	err = h.propfindResponse(ctx, ms, res, pf)
+	if err == nil && depth == Depth1 {
+		err = h.members(ctx, res, pf, func(m *Resource) error { return h.propfindResponse(ctx, ms, m, pf) })
+	}
+	if err == nil {
+		err = ms.Close()
+	}
+	return finish(ctx, ms, err)
+}
+
+// finish ends a streamed answer: before the first byte an error can still
+// become a proper error response; after it, the only honest signal is a
+// broken connection (STYLE G13), never a well-formed truncated answer.
+func finish(ctx context.Context, ms *Multistatus, err error) error {
+	if err == nil || !ms.Written() {
+		return err
+	}
+	Logger(ctx).Error("multistatus aborted mid-stream", "err", err)
+	panic(http.ErrAbortHandler)
+}
+
+func (h *Handler) propfindResponse(ctx context.Context, ms *Multistatus, res *Resource, pf *Propfind) error {
+	props, err := h.Props(ctx, res, pf)
+	if err != nil {
+		return err
+	}
+	return ms.Response(res.Href, props)
+}
+
+// Props computes the properties a PROPFIND (or a REPORT with a prop
+// element, parsed into a Propfind) asks of res.
+func (h *Handler) Props(ctx context.Context, res *Resource, pf *Propfind) ([]Prop, error) {
+	live := h.liveFor(res)
+	var out []Prop
+	switch pf.Kind {
+	case PropfindPropName:
+		for _, lp := range live.list {
+			if _, ok := lp.Value(res); ok {
+				out = append(out, Prop{Name: lp.Name, Status: http.StatusOK})
+			}
+		}
+		dead, err := res.deadProps(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range dead {
+			out = append(out, Prop{Name: xml.Name{Space: d.Namespace, Local: d.Name}, Status: http.StatusOK})
+		}
+	case PropfindAllProp:
+		for _, lp := range live.list {
+			if !lp.AllProp {
+				continue
+			}
+			if v, ok := lp.Value(res); ok {
+				out = append(out, Prop{Name: lp.Name, Status: http.StatusOK, Inner: v})
+			}
+		}
+		dead, err := res.deadProps(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range dead {
+			out = append(out, Prop{Name: xml.Name{Space: d.Namespace, Local: d.Name}, Status: http.StatusOK, Raw: d.Value})
+		}
+		for _, n := range pf.Include {
+			if lp, ok := live.get(n); ok && !lp.AllProp {
+				out = append(out, liveValue(lp, res))
+			}
+		}
+	default:
+		for _, n := range pf.Props {
+			if lp, ok := live.get(n); ok {
+				out = append(out, liveValue(lp, res))
+				continue
+			}
+			prop := Prop{Name: n, Status: http.StatusNotFound}
+			if !h.isLiveName(n) {
+				dead, err := res.deadProps(ctx)
+				if err != nil {
+					return nil, err
+				}
+				for _, d := range dead {
+					if d.Namespace == n.Space && d.Name == n.Local {
+						prop = Prop{Name: n, Status: http.StatusOK, Raw: d.Value}
+						break
+					}
+				}
+			}
+			out = append(out, prop)
+		}
+	}
+	return out, nil
+}
+
+func liveValue(lp LiveProp, res *Resource) Prop {
+	v, ok := lp.Value(res)
+	if !ok {
+		return Prop{Name: lp.Name, Status: http.StatusNotFound}
+	}
+	return Prop{Name: lp.Name, Status: http.StatusOK, Inner: v}
+}
+
+// needs reports what a PROPFIND asks of members that costs extra reads:
+// object data, and dead properties.
+func (h *Handler) needs(res *Resource, pf *Propfind) (data, dead bool) {
+	if pf.Kind != PropfindProp {
+		return false, true
+	}
+	for _, n := range pf.Props {
+		if res.Type != nil {
+			if lp, ok := h.live.byType[typeKindKey{res.Type, KindObject}].get(n); ok && lp.NeedsData {
+				data = true
+			}
+		}
+		if !h.isLiveName(n) {
+			dead = true
+		}
+	}
+	return data, dead
+}
+
+// members calls fn for each member of a collection resource (Depth 1),
+// streaming objects from the store.
+func (h *Handler) members(ctx context.Context, res *Resource, pf *Propfind, fn func(*Resource) error) error {
+	p := res.Principal
+	switch res.Kind {
+	case KindRoot:
+		if err := fn(&Resource{Kind: KindPrincipals, Href: h.href(true, "principals"), Principal: p, h: h}); err != nil {
+			return err
+		}
+		for _, ct := range h.types {
+			if err := fn(&Resource{Kind: KindHomes, Type: ct, Href: h.href(true, ct.HomeSegment()), Principal: p, h: h}); err != nil {
+				return err
+			}
+		}
+	case KindPrincipals:
+		return fn(&Resource{Kind: KindPrincipal, Href: h.principalHref(p.Name), Principal: p, h: h})
+	case KindHomes:
+		return fn(&Resource{Kind: KindHome, Type: res.Type, Href: h.homeHref(res.Type, p.Name), Principal: p, h: h})
+	case KindHome:
+		cols, err := h.store.ListCollections(ctx, p.ID, res.Type.Kind())
+		if err != nil {
+			return err
+		}
+		for i := range cols {
+			c := &cols[i]
+			m := &Resource{Kind: KindCollection, Type: res.Type, Href: h.collectionHref(res.Type, p.Name, c.Slug), Principal: p, Collection: c, h: h}
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+	case KindCollection:
+		withData, withDead := h.needs(res, pf)
+		var dead map[int64][]backend.DeadProperty
+		if withDead {
+			var err error
+			if dead, err = h.store.ListObjectProperties(ctx, res.Collection.ID); err != nil {
+				return err
+			}
+		}
+		// One Resource reused for every row: a 100 000-member listing
+		// allocates per row only what encoding needs.
+		m := &Resource{Kind: KindObject, Type: res.Type, Principal: p, Collection: res.Collection, h: h, deadLoaded: true}
+		return h.store.ListObjects(ctx, res.Collection.ID, withData, func(o backend.Object) error {
+			m.Object = &o
+			m.Href = h.objectHref(res.Type, p.Name, res.Collection.Slug, o.Name)
+			m.dead = dead[o.ID]
+			return fn(m)
+		})
+	}
+	return nil
+}
