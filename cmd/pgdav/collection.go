@@ -77,7 +77,7 @@ func collectionCmd(ctx context.Context, e env, args []string, k collectionKind) 
 			if err != nil {
 				return err
 			}
-			created, err := s.CreateCollection(ctx, p.ID, col)
+			created, err := s.CreateCollection(ctx, p.ID, col, nil)
 			if err != nil {
 				return err
 			}

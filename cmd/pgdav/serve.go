@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/pgdav/pgdav/backend"
@@ -15,6 +17,8 @@ import (
 type serveConfig struct {
 	common          commonConfig
 	listen          string
+	basePath        string
+	maxResourceSize int64
 	demo            bool
 	authCacheTTL    time.Duration
 	shutdownTimeout time.Duration
@@ -26,6 +30,10 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	addCommon(fs, &c.common, "info")
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address to listen on for HTTP")
 	fs.fromEnv("listen", "PGDAV_LISTEN")
+	fs.StringVar(&c.basePath, "base-path", "/", "URL path prefix of every DAV URL, e.g. /dav when a proxy serves pgdav under https://host/dav/")
+	fs.fromEnv("base-path", "PGDAV_BASE_PATH")
+	fs.Int64Var(&c.maxResourceSize, "max-resource-size", server.DefaultMaxResourceSize, "largest calendar object or vCard accepted, in bytes")
+	fs.fromEnv("max-resource-size", "PGDAV_MAX_RESOURCE_SIZE")
 	fs.BoolVar(&c.demo, "demo", false, `when the database has no user yet, create user "demo" with a random password and print it once`)
 	fs.fromEnv("demo", "PGDAV_DEMO")
 	fs.DurationVar(&c.authCacheTTL, "auth-cache-ttl", 5*time.Minute, "how long a verified password is remembered (0 disables)")
@@ -51,6 +59,13 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	if _, _, err := net.SplitHostPort(c.listen); err != nil {
 		return usagef("--listen %q: %v", c.listen, err)
 	}
+	base, err := cleanBasePath(c.basePath)
+	if err != nil {
+		return err
+	}
+	if c.maxResourceSize < 1024 {
+		return usagef("--max-resource-size %d: want at least 1024 bytes", c.maxResourceSize)
+	}
 	logger := c.common.newLogger(e)
 
 	db, err := openDatabase(ctx, &c.common, logger, true)
@@ -63,7 +78,9 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := server.New(server.Config{AuthCacheTTL: c.authCacheTTL, Logger: logger}, db.store)
+	srv := server.New(server.Config{
+		AuthCacheTTL: c.authCacheTTL, BasePath: base, MaxResourceSize: c.maxResourceSize, Logger: logger,
+	}, db.store)
 	logger.Info("pgdav listening", "addr", ln.Addr().String())
 
 	// Listen first, migrate second: /healthz answers during a long
@@ -87,6 +104,22 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	}
 	logger.Info("pgdav stopped")
 	return nil
+}
+
+// cleanBasePath checks --base-path and returns it without a trailing
+// slash ("" for the root).
+func cleanBasePath(p string) (string, error) {
+	if !strings.HasPrefix(p, "/") {
+		return "", usagef("--base-path %q must start with /", p)
+	}
+	clean := path.Clean(p)
+	if clean != strings.TrimSuffix(p, "/") && clean+"/" != p && p != "/" {
+		return "", usagef("--base-path %q is not a clean path (try %q)", p, clean)
+	}
+	if strings.ContainsAny(clean, "?#%\\ ") {
+		return "", usagef("--base-path %q: use letters, digits and - _ . / only", p)
+	}
+	return strings.TrimSuffix(clean, "/"), nil
 }
 
 // prepare migrates the database and creates the demo account if asked.

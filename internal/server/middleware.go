@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/pgdav/pgdav/internal/dav"
 )
 
 type logInfoKey struct{}
@@ -61,6 +63,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		li := &logInfo{}
 		rec := &statusRecorder{ResponseWriter: w}
 		ctx := context.WithValue(r.Context(), logInfoKey{}, li)
+		ctx = dav.WithLogger(ctx, s.logger.With("request_id", id))
 		defer func() {
 			status := rec.status
 			if status == 0 {

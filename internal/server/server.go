@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pgdav/pgdav/caldav"
+	"github.com/pgdav/pgdav/carddav"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -18,12 +20,22 @@ type Config struct {
 	// AuthCacheTTL is how long a verified password is remembered; 0
 	// disables the cache.
 	AuthCacheTTL time.Duration
-	Logger       *slog.Logger
+	// BasePath is the URL prefix of every DAV path ("" or "/dav").
+	BasePath string
+	// MaxResourceSize bounds one calendar object or vCard, in bytes.
+	MaxResourceSize int64
+	Logger          *slog.Logger
 }
+
+// DefaultMaxResourceSize is the largest calendar object or vCard accepted
+// when no limit is configured: generous for events with long descriptions
+// and cards with photos.
+const DefaultMaxResourceSize = 10 << 20
 
 // Store is what the server needs from the backend.
 type Store interface {
 	credentialStore
+	dav.Store
 	Ping(ctx context.Context) error
 }
 
@@ -33,6 +45,7 @@ type Server struct {
 	store  Store
 	logger *slog.Logger
 	auth   *authenticator
+	dav    *dav.Handler
 	ready  atomic.Bool
 	mux    *http.ServeMux
 }
@@ -51,10 +64,36 @@ func New(cfg Config, store Store) *Server {
 		auth:   newAuthenticator(store, cfg.AuthCacheTTL, logger),
 		mux:    http.NewServeMux(),
 	}
+	if cfg.MaxResourceSize <= 0 {
+		cfg.MaxResourceSize = DefaultMaxResourceSize
+	}
+	s.dav = dav.NewHandler(dav.Config{BasePath: cfg.BasePath, MaxResourceSize: cfg.MaxResourceSize}, store,
+		caldav.NewType(cfg.MaxResourceSize), carddav.NewType(cfg.MaxResourceSize))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("/", s.requireAuth(http.HandlerFunc(s.serveDAV)))
+	// RFC 6764 5: the well-known URIs redirect without authentication
+	// (Apple probes them before it has credentials), at the root and,
+	// for proxies that pass them through, under the base path.
+	for _, prefix := range uniq("", s.dav.BasePath()) {
+		s.mux.HandleFunc(prefix+"/.well-known/caldav", s.wellKnown)
+		s.mux.HandleFunc(prefix+"/.well-known/carddav", s.wellKnown)
+	}
+	s.mux.Handle("/", s.requireAuth(s.dav))
 	return s
+}
+
+func uniq(a, b string) []string {
+	if a == b {
+		return []string{a}
+	}
+	return []string{a, b}
+}
+
+// wellKnown redirects to the context path, the base path's root, where an
+// authenticated PROPFIND finds current-user-principal (RFC 6764 6). 301
+// keeps the method and body for PROPFIND in every client studied.
+func (s *Server) wellKnown(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, s.dav.Href(true), http.StatusMovedPermanently)
 }
 
 // SetReady marks the server ready: the database is migrated.
@@ -114,13 +153,6 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 		setLogUser(r.Context(), p.Name)
 		next.ServeHTTP(w, r.WithContext(dav.WithPrincipal(r.Context(), p)))
 	})
-}
-
-// serveDAV answers the DAV URL space. The protocol methods come with the
-// WebDAV core; until then an authenticated request for any resource finds
-// nothing there.
-func (s *Server) serveDAV(w http.ResponseWriter, r *http.Request) {
-	http.NotFound(w, r)
 }
 
 // Run serves h on ln until ctx is cancelled, then stops accepting

@@ -120,8 +120,8 @@ func TestBasicAuth(t *testing.T) {
 		{"no credentials", "", "", 401},
 		{"wrong password", "alice", "nope", 401},
 		{"unknown user", "mallory", "s3cret", 401},
-		{"right", "alice", "s3cret", 404}, // authenticated: nothing at that path yet
-		{"name in other case", "ALICE", "s3cret", 404},
+		{"right", "alice", "s3cret", 207},
+		{"name in other case", "ALICE", "s3cret", 207},
 	} {
 		w := f.do(t, "PROPFIND", "/principals/alice/", tc.user, tc.password)
 		if w.Code != tc.want {
@@ -278,7 +278,7 @@ func TestAccessLog(t *testing.T) {
 	if line == nil {
 		t.Fatalf("no access log line in %s", f.logs.String())
 	}
-	for key, want := range map[string]any{"method": "PROPFIND", "path": "/calendars/erin/", "status": float64(404), "user": "erin"} {
+	for key, want := range map[string]any{"method": "PROPFIND", "path": "/calendars/erin/", "status": float64(207), "user": "erin"} {
 		if line[key] != want {
 			t.Errorf("log %s = %v, want %v", key, line[key], want)
 		}
