@@ -52,8 +52,9 @@ type CollectionType interface {
 	// Reports lists the REPORTs the type answers on kind, for
 	// supported-report-set.
 	Reports(kind ResourceKind) []xml.Name
-	// Report answers a REPORT request on res; the body is unread.
-	Report(w http.ResponseWriter, r *http.Request, res *Resource) error
+	// Report answers a REPORT whose body (read whole, at most
+	// MaxReportBody bytes) has the root element root, one of Reports.
+	Report(w http.ResponseWriter, r *http.Request, res *Resource, root xml.Name, body []byte) error
 }
 
 // ObjectMeta is what a collection type extracts from an object's data.

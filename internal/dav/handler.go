@@ -1,8 +1,12 @@
 package dav
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/pgdav/pgdav/backend"
@@ -94,7 +98,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(http.StatusUnauthorized, "authentication required")
 	}
 	t, err := h.resolve(r.URL.EscapedPath())
-	if err != nil {
+	if err != nil && !(t.parent != nil && (r.Method == "MKCOL" || r.Method == "MKCALENDAR")) {
+		// A URL outside the layout is not found, except to MKCOL,
+		// which answers by its parent (403 or 409, RFC 4918 9.3.1).
 		return err
 	}
 	// Isolation: a user reaches only their own principal, homes and
@@ -143,7 +149,7 @@ func (h *Handler) resolve(escapedPath string) (target, error) {
 	}
 	t := h.parseTarget(rel, slash || rel == "")
 	if t.kind == KindNone {
-		return target{}, Errorf(http.StatusNotFound, "not found")
+		return t, Errorf(http.StatusNotFound, "not found")
 	}
 	return t, nil
 }
@@ -160,14 +166,36 @@ func (h *Handler) relative(path string) (string, bool) {
 	return "/" + rest, ok
 }
 
+// MaxReportBody bounds a REPORT body. A multiget may name thousands of
+// hrefs (Thunderbird's address book sync and vdirsyncer send them all in
+// one request), so the bound is generous.
+const MaxReportBody = 32 << 20
+
+// report reads a REPORT body, finds its root element and hands it to the
+// collection type that supports it (RFC 3253 3.6).
 func (h *Handler) report(w http.ResponseWriter, r *http.Request, t target, p backend.Principal) error {
 	res, err := h.load(r.Context(), t, p)
 	if err != nil {
 		return err
 	}
-	if res.Type == nil || len(res.Type.Reports(res.Kind)) == 0 {
-		// RFC 3253 3.6: a REPORT the resource does not support.
-		return NewError(http.StatusForbidden, DAVName("supported-report"), "no REPORT is supported on this resource")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxReportBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return Errorf(http.StatusRequestEntityTooLarge, "the REPORT body is larger than %d bytes", MaxReportBody)
+		}
+		return Errorf(http.StatusBadRequest, "reading the REPORT body: %v", err)
 	}
-	return res.Type.Report(w, r, res)
+	root, ok, err := ReadRoot(NewDecoder(bytes.NewReader(body)))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Errorf(http.StatusBadRequest, "a REPORT needs a body")
+	}
+	if res.Type == nil || !slices.Contains(res.Type.Reports(res.Kind), root.Name) {
+		return NewError(http.StatusForbidden, DAVName("supported-report"),
+			"the %s REPORT is not supported on this resource", root.Name.Local)
+	}
+	return res.Type.Report(w, r, res, root.Name, body)
 }

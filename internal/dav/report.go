@@ -1,0 +1,63 @@
+package dav
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/pgdav/pgdav/backend"
+)
+
+// Helpers for the REPORT implementations of caldav and carddav.
+
+// Member returns the resource of object o, a member of the collection
+// resource res (or res itself when res is that object).
+func (res *Resource) Member(o *backend.Object) *Resource {
+	return &Resource{
+		Kind: KindObject, Type: res.Type, Principal: res.Principal, Collection: res.Collection, Object: o,
+		Href: res.h.objectHref(res.Type, res.Principal.Name, res.Collection.Slug, o.Name), h: res.h,
+	}
+}
+
+// SetObject points a member resource made by Member at another object,
+// so a streaming REPORT can reuse one Resource for every row.
+func (res *Resource) SetObject(o *backend.Object) {
+	res.Object = o
+	res.Href = res.h.objectHref(res.Type, res.Principal.Name, res.Collection.Slug, o.Name)
+	res.dead, res.deadLoaded = nil, false
+}
+
+// MemberName resolves an href from a multiget body (RFC 4791 7.9, RFC 6352
+// 8.7) against the request's resource res (a collection, or one object):
+// the decoded name of the member it names, or the status to answer for
+// that href alone — 403 for another user's resources, 404 for anything
+// else outside res, malformed hrefs included. Absolute URLs and encoded or
+// unencoded paths are accepted.
+func (res *Resource) MemberName(href string) (name string, status int) {
+	path, slash, err := DecodeHref(href)
+	if err != nil || slash {
+		return "", http.StatusNotFound
+	}
+	rel, ok := res.h.relative(path)
+	if !ok {
+		return "", http.StatusNotFound
+	}
+	t := res.h.parseTarget(rel, false)
+	if t.user != "" && !strings.EqualFold(t.user, res.Principal.Name) {
+		return "", http.StatusForbidden
+	}
+	if t.kind != KindObject || t.ctype != res.Type || t.slug != res.Collection.Slug {
+		return "", http.StatusNotFound
+	}
+	if res.Kind == KindObject && t.object != res.Object.Name {
+		return "", http.StatusNotFound
+	}
+	return t.object, http.StatusOK
+}
+
+// MemberHref is the canonical href of member name of collection res.
+func (res *Resource) MemberHref(name string) string {
+	return res.h.objectHref(res.Type, res.Principal.Name, res.Collection.Slug, name)
+}
+
+// Finish ends a streamed REPORT answer; see finish.
+func Finish(r *http.Request, ms *Multistatus, err error) error { return finish(r.Context(), ms, err) }
