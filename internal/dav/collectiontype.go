@@ -63,6 +63,7 @@ type ObjectMeta struct {
 	Component   string
 	ContentType string // as GET will return it
 	Span        *backend.Span
+	CardValues  []backend.CardValue // a vCard's searchable values (carddav)
 }
 
 // CollectionChange collects the effect of property instructions on a

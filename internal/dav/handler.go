@@ -88,8 +88,26 @@ func (h *Handler) Href(collection bool, segments ...string) string {
 // put the principal into its context.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.serve(w, r); err != nil {
+		if AsError(err).Status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
+			h.setAllow(w, r)
+		}
 		WriteError(w, r, err)
 	}
+}
+
+// setAllow sets the Allow header of a 405 answer (RFC 9110 15.5.6: it
+// must list the methods the target resource supports), as OPTIONS would.
+func (h *Handler) setAllow(w http.ResponseWriter, r *http.Request) {
+	p, ok := PrincipalFrom(r.Context())
+	if !ok {
+		return
+	}
+	t, err := h.resolve(r.URL.EscapedPath())
+	if err != nil {
+		return
+	}
+	_, err = h.load(r.Context(), t, p)
+	w.Header().Set("Allow", strings.Join(h.allow(t.kind, err == nil, t), ", "))
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {

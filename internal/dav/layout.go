@@ -45,11 +45,26 @@ type target struct {
 	slug   string         // decoded collection segment
 	object string         // decoded object segment
 	slash  bool           // the URL ended with "/"
+	// parent is, for a URL of kind KindNone, the place of its parent URL
+	// (and user is the parent's), so MKCOL can tell 403 from 409.
+	parent *target
 }
 
 // parseTarget resolves a decoded path (relative to the base path) to a
-// target. Unknown shapes have kind KindNone.
+// target. Unknown shapes have kind KindNone and their parent's place.
 func (h *Handler) parseTarget(path string, slash bool) target {
+	t := h.parseShape(path, slash)
+	if t.kind == KindNone {
+		if i := strings.LastIndex(strings.TrimSuffix(path, "/"), "/"); i >= 0 {
+			p := h.parseShape(path[:i+1], true)
+			t.parent, t.user = &p, p.user
+		}
+	}
+	return t
+}
+
+// parseShape places a decoded path by its shape alone.
+func (h *Handler) parseShape(path string, slash bool) target {
 	seg := SplitPath(path)
 	t := target{slash: slash}
 	if len(seg) == 0 {

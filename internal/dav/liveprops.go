@@ -62,6 +62,13 @@ func (h *Handler) liveFor(res *Resource) liveTable {
 // so PROPPATCH can refuse to store a dead copy of, say, getetag.
 func (h *Handler) isLiveName(n xml.Name) bool { return h.live.names[n] }
 
+// mayBeDead reports whether a property that is not live on a resource may
+// be stored there as a dead property. DAV: names that are live on some
+// kind (getetag, resourcetype…) never are; any other name is, even one
+// live on another kind (calendar-color on an address book), so PROPPATCH
+// stores it and PROPFIND must look for it.
+func (h *Handler) mayBeDead(n xml.Name) bool { return n.Space != NSDAV || !h.isLiveName(n) }
+
 func (h *Handler) buildLiveTables() liveTables {
 	common := []LiveProp{
 		{Name: DAVName("resourcetype"), AllProp: true, Protected: true, Value: h.resourceType},

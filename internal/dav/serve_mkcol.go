@@ -17,13 +17,10 @@ import (
 // (docs/compatibility.md).
 func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p backend.Principal) error {
 	ctx := r.Context()
+	if t.kind == KindObject || t.kind == KindNone {
+		return h.mkcolElsewhere(r, t, p)
+	}
 	if t.kind != KindCollection {
-		if t.kind == KindObject {
-			// RFC 4791 4.2 / RFC 6352 5.2: no collections inside
-			// calendars or address books.
-			return NewError(http.StatusForbidden, CalDAVName("calendar-collection-location-ok"),
-				"collections can only be created directly in your home (%s)", h.homeHref(t.ctype, p.Name))
-		}
 		return Errorf(http.StatusMethodNotAllowed, "a resource exists here already")
 	}
 	ct := t.ctype
@@ -63,6 +60,13 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 		}
 	}
 	if failed {
+		// Nothing is created, so the properties that were fine were
+		// not set either (RFC 5689 5.2, like RFC 4918 9.2.1).
+		for i := range results {
+			if results[i].Status == http.StatusOK {
+				results[i].Status = http.StatusFailedDependency
+			}
+		}
 		return writeMkcolFailure(w, r.Method, results)
 	}
 	u := ch.Update
@@ -88,6 +92,45 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusCreated)
 	return nil
+}
+
+// mkcolElsewhere answers a MKCOL or MKCALENDAR for a URL where no
+// collection can be made: 405 if something is there (RFC 4918 9.3.1), 409
+// if its parent collection does not exist, and otherwise 403, with the
+// location precondition below a calendar or an address book, which hold
+// no collections (RFC 4791 5.3.1, RFC 6352 6.3.1).
+func (h *Handler) mkcolElsewhere(r *http.Request, t target, p backend.Principal) error {
+	ctx := r.Context()
+	ct, slug := t.ctype, t.slug
+	switch {
+	case t.kind == KindObject:
+	case t.parent != nil && t.parent.kind == KindCollection:
+		ct, slug = t.parent.ctype, t.parent.slug
+	case t.parent != nil && t.parent.kind != KindNone && t.parent.kind != KindObject:
+		return Errorf(http.StatusForbidden, "collections can only be created in your homes (%s, %s)",
+			h.href(true, "calendars", p.Name), h.href(true, "addressbooks", p.Name))
+	default:
+		return Errorf(http.StatusConflict, "the parent collection does not exist")
+	}
+	c, err := h.store.GetCollection(ctx, p.ID, ct.Kind(), slug)
+	if errors.Is(err, backend.ErrNotFound) {
+		return Errorf(http.StatusConflict, "%s does not exist", h.collectionHref(ct, p.Name, slug))
+	}
+	if err != nil {
+		return err
+	}
+	if t.kind == KindObject {
+		if _, err := h.store.GetObject(ctx, c.ID, t.object, false); err == nil {
+			return Errorf(http.StatusMethodNotAllowed, "a resource exists here already")
+		} else if !errors.Is(err, backend.ErrNotFound) {
+			return err
+		}
+	}
+	cond := ct.PreconditionName(string(ct.Kind()) + "-collection-location-ok")
+	if r.Method == "MKCALENDAR" {
+		cond = CalDAVName("calendar-collection-location-ok")
+	}
+	return NewError(http.StatusForbidden, cond, "collections can only be created directly in your home (%s)", h.homeHref(ct, p.Name))
 }
 
 // mkcolProp applies one property of a MKCALENDAR/MKCOL set.

@@ -31,6 +31,15 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, t target, p b
 	if err != nil {
 		return err
 	}
+	if data, _ := h.needs(res, pf); data && res.Kind == KindObject {
+		// load reads no object data; calendar-data and address-data
+		// need it at Depth 0 as they do for members at Depth 1.
+		o, err := h.store.GetObject(ctx, res.Collection.ID, res.Object.Name, true)
+		if err != nil {
+			return notFoundError(err)
+		}
+		res.Object = &o
+	}
 	w.Header().Set("DAV", DAVHeader)
 	ms := NewMultistatus(w, MultistatusOptions{Minimal: PreferMinimal(r)})
 	err = h.propfindResponse(ctx, ms, res, pf)
@@ -70,7 +79,9 @@ func (h *Handler) Props(ctx context.Context, res *Resource, pf *Propfind) ([]Pro
 	switch pf.Kind {
 	case PropfindPropName:
 		for _, lp := range live.list {
-			if _, ok := lp.Value(res); ok {
+			// Data properties exist with every object, though it was
+			// read without its data.
+			if _, ok := lp.Value(res); ok || lp.NeedsData {
 				out = append(out, Prop{Name: lp.Name, Status: http.StatusOK})
 			}
 		}
@@ -109,7 +120,7 @@ func (h *Handler) Props(ctx context.Context, res *Resource, pf *Propfind) ([]Pro
 				continue
 			}
 			prop := Prop{Name: n, Status: http.StatusNotFound}
-			if !h.isLiveName(n) {
+			if h.mayBeDead(n) {
 				dead, err := res.deadProps(ctx)
 				if err != nil {
 					return nil, err
@@ -141,13 +152,16 @@ func (h *Handler) needs(res *Resource, pf *Propfind) (data, dead bool) {
 	if pf.Kind != PropfindProp {
 		return false, true
 	}
+	var objects liveTable
+	if res.Type != nil {
+		objects = h.live.byType[typeKindKey{res.Type, KindObject}]
+	}
 	for _, n := range pf.Props {
-		if res.Type != nil {
-			if lp, ok := h.live.byType[typeKindKey{res.Type, KindObject}].get(n); ok && lp.NeedsData {
-				data = true
-			}
+		lp, live := objects.get(n)
+		if live && lp.NeedsData {
+			data = true
 		}
-		if !h.isLiveName(n) {
+		if !live && h.mayBeDead(n) {
 			dead = true
 		}
 	}

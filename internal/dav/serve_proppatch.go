@@ -68,7 +68,7 @@ func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, t target, p 
 // patchOne checks one instruction and adds its effect to patch or ch.
 func (h *Handler) patchOne(res *Resource, op PatchOp, patch *backend.PropertyPatch, ch *CollectionChange) error {
 	name := op.Prop.Name
-	if lp, ok := h.liveFor(res).get(name); ok || (name.Space == NSDAV && h.isLiveName(name)) {
+	if lp, ok := h.liveFor(res).get(name); ok || !h.mayBeDead(name) {
 		if ok && !lp.Protected && res.Kind == KindCollection {
 			return h.setCollectionLive(res, op, ch)
 		}
