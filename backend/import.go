@@ -57,6 +57,9 @@ func (s *Store) ImportObjects(ctx context.Context, collectionID int64, objects [
 		if err != nil {
 			return fmt.Errorf("backend: import into collection %d: %w", collectionID, err)
 		}
+		if err := importCardValues(ctx, tx, collectionID, objects); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `
 			WITH bump AS (
 				UPDATE collections SET sync_seq = sync_seq + 1 WHERE id = $1 RETURNING sync_seq

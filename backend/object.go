@@ -37,6 +37,9 @@ type ObjectWrite struct {
 	Component    string
 	ContentType  string
 	Span         *Span // optional calendar time span for the index; nil stores NULL
+	// CardValues, when not nil, are a vCard's searchable values
+	// (card_values, see card.go), written in the same transaction.
+	CardValues []CardValue
 }
 
 // Span is an object's overall time range, the pre-filter of time-range
@@ -194,6 +197,11 @@ func (s *Store) PutObject(ctx context.Context, w ObjectWrite, cond Conditions) (
 			return fmt.Errorf("backend: put object %q: %w", w.Name, err)
 		}
 		created = !exists
+		if w.CardValues != nil {
+			if err := putCardValues(ctx, tx, obj.ID, w.CollectionID, w.CardValues); err != nil {
+				return err
+			}
+		}
 		_, err = recordChange(ctx, tx, w.CollectionID, w.Name, false)
 		return err
 	})

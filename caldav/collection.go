@@ -2,6 +2,8 @@ package caldav
 
 import (
 	"encoding/xml"
+
+	"github.com/emersion/go-ical"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,11 +16,15 @@ import (
 // the generic WebDAV handlers.
 type Type struct {
 	maxResourceSize int64
+	store           Store
 }
 
 // NewType returns the calendar collection type; maxResourceSize is
-// advertised as CALDAV:max-resource-size (RFC 4791 5.2.5).
-func NewType(maxResourceSize int64) *Type { return &Type{maxResourceSize: maxResourceSize} }
+// advertised as CALDAV:max-resource-size (RFC 4791 5.2.5). The REPORTs
+// read from st.
+func NewType(maxResourceSize int64, st Store) *Type {
+	return &Type{maxResourceSize: maxResourceSize, store: st}
+}
 
 var _ dav.CollectionType = (*Type)(nil)
 
@@ -102,6 +108,7 @@ func (*Type) SetCollectionProp(p dav.PropertyValue, ch *dav.CollectionChange) (b
 			return true, dav.Errorf(http.StatusConflict, "calendar-order must be a whole number, not %q", p.Text)
 		}
 		u.Order = &n
+		u.ClearOrder = false // a later set undoes an earlier remove (RFC 4918 9.2: document order)
 	case dav.CalDAVName("supported-calendar-component-set"):
 		if !ch.Creating {
 			return false, nil // protected after creation
@@ -149,6 +156,7 @@ func (*Type) RemoveCollectionProp(name xml.Name, ch *dav.CollectionChange) (bool
 	case dav.ICalName("calendar-color"):
 		u.Color = &empty
 	case dav.ICalName("calendar-order"):
+		u.Order = nil // a later remove undoes an earlier set
 		u.ClearOrder = true
 	default:
 		return false, nil
@@ -171,7 +179,7 @@ func (*Type) ObjectProps() []dav.LiveProp {
 
 // ValidateObject checks a calendar object resource for collection c.
 func (*Type) ValidateObject(data []byte, contentType string, c *backend.Collection) (dav.ObjectMeta, error) {
-	info, err := ValidateObject(data, contentType, allowedComponents(c))
+	info, cal, err := validateObject(data, contentType, allowedComponents(c))
 	if err != nil {
 		return dav.ObjectMeta{}, err
 	}
@@ -179,14 +187,18 @@ func (*Type) ValidateObject(data []byte, contentType string, c *backend.Collecti
 		UID:         info.UID,
 		Component:   info.Component,
 		ContentType: "text/calendar; charset=utf-8; component=" + strings.ToLower(info.Component),
+		Span:        indexSpan(cal),
 	}, nil
 }
 
-// Reports lists the REPORTs calendars answer (none yet: they land with
-// the REPORT issues).
-func (*Type) Reports(dav.ResourceKind) []xml.Name { return nil }
-
-// Report answers a REPORT request.
-func (*Type) Report(w http.ResponseWriter, r *http.Request, res *dav.Resource) error {
-	return dav.NewError(http.StatusForbidden, dav.DAVName("supported-report"), "this REPORT is not supported")
+// indexSpan is the span stored for the SQL pre-filter (backend/README.md):
+// every instance of the resource falls inside it. When it cannot be
+// computed the span is unbounded, so the object stays a candidate of
+// every time-range query and the exact evaluator decides.
+func indexSpan(cal *ical.Calendar) *backend.Span {
+	start, end, err := objectSpan(cal)
+	if err != nil {
+		return &backend.Span{}
+	}
+	return &backend.Span{Start: start, End: end}
 }

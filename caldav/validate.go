@@ -2,6 +2,7 @@ package caldav
 
 import (
 	"errors"
+	"github.com/emersion/go-ical"
 	"net/http"
 	"slices"
 	"strings"
@@ -45,26 +46,34 @@ const (
 //     RECURRENCE-IDs);
 //   - supported-calendar-component: the component type is not in allowed.
 func ValidateObject(data []byte, contentType string, allowed []string) (ObjectInfo, error) {
+	info, _, err := validateObject(data, contentType, allowed)
+	return info, err
+}
+
+// validateObject is ValidateObject that also returns the decoded
+// calendar, so the index is computed from the same parse.
+func validateObject(data []byte, contentType string, allowed []string) (ObjectInfo, *ical.Calendar, error) {
 	kind, err := checkMediaType(contentType)
 	if err != nil {
-		return ObjectInfo{}, err
+		return ObjectInfo{}, nil, err
 	}
 	cal, err := decodeCalendar(data)
 	if err != nil {
 		if kind == bodyGeneric {
 			mt, _ := parseMediaType(contentType)
-			return ObjectInfo{}, precondition(condSupportedData,
+			return ObjectInfo{}, nil, precondition(condSupportedData,
 				"the body, sent as %s, is not iCalendar (%s); send iCalendar as text/calendar", mt, errorMessage(err))
 		}
-		return ObjectInfo{}, err
+		return ObjectInfo{}, nil, err
 	}
 	if err := checkVersion(cal); err != nil {
-		return ObjectInfo{}, err
+		return ObjectInfo{}, nil, err
 	}
 	if len(allowed) == 0 {
 		allowed = components
 	}
-	return checkObjectResource(cal, allowed)
+	info, err := checkObjectResource(cal, allowed)
+	return info, cal, err
 }
 
 // checkComponentSupported applies supported-calendar-component (RFC 4791

@@ -2,8 +2,8 @@ package carddav
 
 import (
 	"encoding/xml"
-	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/pgdav/pgdav/backend"
 	"github.com/pgdav/pgdav/internal/dav"
@@ -13,10 +13,27 @@ import (
 // adds to the generic WebDAV handlers.
 type Type struct {
 	maxResourceSize int64
+	maxResults      int
+	store           Store // nil: REPORTs answer 501
 }
 
-// NewType returns the address book collection type.
-func NewType(maxResourceSize int64) *Type { return &Type{maxResourceSize: maxResourceSize} }
+// DefaultMaxResults is the server's own cap on the cards one
+// addressbook-query returns (RFC 6352 8.6.1): more than clients list in
+// one answer, small enough to bound a query's work. Clients list address
+// books with PROPFIND or sync-collection, which have no cap.
+const DefaultMaxResults = 10000
+
+// NewType returns the address book collection type. maxResults caps the
+// cards an addressbook-query returns (0 or less: DefaultMaxResults).
+// store is the handlers' store; the REPORTs need it to be a Store as well,
+// as *backend.Store is, and answer 501 otherwise.
+func NewType(maxResourceSize int64, maxResults int, store dav.Store) *Type {
+	if maxResults <= 0 {
+		maxResults = DefaultMaxResults
+	}
+	cs, _ := store.(Store)
+	return &Type{maxResourceSize: maxResourceSize, maxResults: maxResults, store: cs}
+}
 
 var _ dav.CollectionType = (*Type)(nil)
 
@@ -43,6 +60,14 @@ func (t *Type) CollectionProps() []dav.LiveProp {
 		}},
 		{Name: dav.CardDAVName("max-resource-size"), Protected: true, Value: func(*dav.Resource) (string, bool) {
 			return strconv.FormatInt(t.maxResourceSize, 10), true
+		}},
+		// The collations of text-match (RFC 6352 8.3.1).
+		{Name: dav.CardDAVName("supported-collation-set"), Protected: true, Value: func(*dav.Resource) (string, bool) {
+			var b strings.Builder
+			for _, c := range collationNames {
+				b.WriteString("<CR:supported-collation>" + c + "</CR:supported-collation>")
+			}
+			return b.String(), true
 		}},
 	}
 }
@@ -79,19 +104,24 @@ func (*Type) ObjectProps() []dav.LiveProp {
 	}
 }
 
-// ValidateObject checks a vCard for an address book.
+// ValidateObject checks a vCard for an address book and extracts its
+// index (the values addressbook-query searches, stored with the card).
 func (*Type) ValidateObject(data []byte, contentType string, _ *backend.Collection) (dav.ObjectMeta, error) {
 	info, err := ValidateCard(data, contentType)
 	if err != nil {
 		return dav.ObjectMeta{}, err
 	}
-	return dav.ObjectMeta{UID: info.UID, Component: "VCARD", ContentType: "text/vcard; charset=utf-8"}, nil
+	return dav.ObjectMeta{
+		UID: info.UID, Component: "VCARD", ContentType: "text/vcard; charset=utf-8",
+		CardValues: cardValues(parseVCard(data)),
+	}, nil
 }
 
-// Reports lists the REPORTs address books answer (none yet).
-func (*Type) Reports(dav.ResourceKind) []xml.Name { return nil }
-
-// Report answers a REPORT request.
-func (*Type) Report(w http.ResponseWriter, r *http.Request, res *dav.Resource) error {
-	return dav.NewError(http.StatusForbidden, dav.DAVName("supported-report"), "this REPORT is not supported")
+// Reports lists the REPORTs of address books and cards (RFC 6352 8.6,
+// 8.7).
+func (*Type) Reports(kind dav.ResourceKind) []xml.Name {
+	if kind == dav.KindCollection || kind == dav.KindObject {
+		return []xml.Name{dav.CardDAVName("addressbook-query"), dav.CardDAVName("addressbook-multiget")}
+	}
+	return nil
 }

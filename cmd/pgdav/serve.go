@@ -18,10 +18,13 @@ type serveConfig struct {
 	common          commonConfig
 	listen          string
 	basePath        string
+	trustedProxies  string
 	maxResourceSize int64
 	demo            bool
 	authCacheTTL    time.Duration
 	shutdownTimeout time.Duration
+	syncMaxResults  int
+	syncRetention   time.Duration
 }
 
 func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) error {
@@ -32,6 +35,8 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	fs.fromEnv("listen", "PGDAV_LISTEN")
 	fs.StringVar(&c.basePath, "base-path", "/", "URL path prefix of every DAV URL, e.g. /dav when a proxy serves pgdav under https://host/dav/")
 	fs.fromEnv("base-path", "PGDAV_BASE_PATH")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated IP addresses and CIDR prefixes of reverse proxies whose X-Forwarded-For/-Proto/-Host and Forwarded headers are believed, e.g. 127.0.0.1,::1 (default: none)")
+	fs.fromEnv("trusted-proxies", "PGDAV_TRUSTED_PROXIES")
 	fs.Int64Var(&c.maxResourceSize, "max-resource-size", server.DefaultMaxResourceSize, "largest calendar object or vCard accepted, in bytes")
 	fs.fromEnv("max-resource-size", "PGDAV_MAX_RESOURCE_SIZE")
 	fs.BoolVar(&c.demo, "demo", false, `when the database has no user yet, create user "demo" with a random password and print it once`)
@@ -40,6 +45,10 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	fs.fromEnv("auth-cache-ttl", "PGDAV_AUTH_CACHE_TTL")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
 	fs.fromEnv("shutdown-timeout", "PGDAV_SHUTDOWN_TIMEOUT")
+	fs.IntVar(&c.syncMaxResults, "sync-max-results", server.DefaultSyncMaxResults, "most members in one sync-collection answer; a longer one is paged (0: no cap)")
+	fs.fromEnv("sync-max-results", "PGDAV_SYNC_MAX_RESULTS")
+	fs.DurationVar(&c.syncRetention, "sync-retention", 2160*time.Hour, "how long deletions are kept for sync-collection; older sync tokens get a full resync (0 keeps them forever)")
+	fs.fromEnv("sync-retention", "PGDAV_SYNC_RETENTION")
 	rest, err := fs.parse(e, args)
 	if err != nil {
 		return err
@@ -56,12 +65,22 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	if err := durationPositive("shutdown-timeout", c.shutdownTimeout); err != nil {
 		return err
 	}
+	if err := durationPositive("sync-retention", c.syncRetention); err != nil {
+		return err
+	}
+	if c.syncMaxResults < 0 {
+		return usagef("--sync-max-results must not be negative")
+	}
 	if _, _, err := net.SplitHostPort(c.listen); err != nil {
 		return usagef("--listen %q: %v", c.listen, err)
 	}
 	base, err := cleanBasePath(c.basePath)
 	if err != nil {
 		return err
+	}
+	proxies, err := server.ParseTrustedProxies(c.trustedProxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v", err)
 	}
 	if c.maxResourceSize < 1024 {
 		return usagef("--max-resource-size %d: want at least 1024 bytes", c.maxResourceSize)
@@ -79,9 +98,15 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := server.New(server.Config{
-		AuthCacheTTL: c.authCacheTTL, BasePath: base, MaxResourceSize: c.maxResourceSize, Logger: logger,
+		AuthCacheTTL: c.authCacheTTL, BasePath: base, MaxResourceSize: c.maxResourceSize,
+		TrustedProxies: proxies, SyncMaxResults: c.syncMaxResults, Logger: logger,
 	}, db.store)
-	logger.Info("pgdav listening", "addr", ln.Addr().String())
+	logger.Info("pgdav listening", "addr", ln.Addr().String(), "base_path", base+"/", "trusted_proxies", proxies.String())
+	for _, p := range proxies {
+		if p.Bits() == 0 {
+			logger.Warn("--trusted-proxies includes every address: any client can set the address pgdav logs and throttles by", "prefix", p.String())
+		}
+	}
 
 	// Listen first, migrate second: /healthz answers during a long
 	// migration and /readyz turns green when it is done.
@@ -99,6 +124,7 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	}
 	srv.SetReady()
 	logger.Info("pgdav ready")
+	go server.RunSyncPruner(ctx, db.store, c.syncRetention, server.SyncPruneInterval, logger)
 	if err := <-errc; err != nil {
 		return err
 	}

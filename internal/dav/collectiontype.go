@@ -55,6 +55,15 @@ type CollectionType interface {
 	// Report answers a REPORT whose body (read whole, at most
 	// MaxReportBody bytes) has the root element root, one of Reports.
 	Report(w http.ResponseWriter, r *http.Request, res *Resource, root xml.Name, body []byte) error
+	// DataProp reads a property element of a sync-collection's DAV:prop
+	// (RFC 6578 3.2) that is the type's data property, with the
+	// selection it carries: C:calendar-data (RFC 4791 9.6) or
+	// CR:address-data (RFC 6352 10.4), shaped as the type's own REPORTs
+	// shape it. It returns the function that renders the property for a
+	// member read with its data, (nil, nil) when pv is some other
+	// property, and an *Error when the request cannot be answered (such
+	// as 403 supported-calendar-data).
+	DataProp(pv PropertyValue) (func(res *Resource) (Prop, error), error)
 }
 
 // ObjectMeta is what a collection type extracts from an object's data.

@@ -30,6 +30,10 @@ type Config struct {
 	// MaxResourceSize bounds a calendar object or vCard, in bytes (RFC 4791
 	// 5.2.5, RFC 6352 6.2.3).
 	MaxResourceSize int64
+	// SyncMaxResults caps the members of one sync-collection answer; a
+	// longer delta is paged (RFC 6578 3.6). 0 means no cap: the answer
+	// streams whole. See DefaultSyncMaxResults.
+	SyncMaxResults int
 }
 
 // Store is what the handlers need from the backend.
@@ -210,6 +214,10 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, t target, p bac
 	}
 	if !ok {
 		return Errorf(http.StatusBadRequest, "a REPORT needs a body")
+	}
+	if root.Name == reportSyncCollection {
+		// Answered here for every collection type (sync.go).
+		return h.syncCollection(w, r, res, body)
 	}
 	if res.Type == nil || !slices.Contains(res.Type.Reports(res.Kind), root.Name) {
 		return NewError(http.StatusForbidden, DAVName("supported-report"),

@@ -3,6 +3,7 @@ package dav
 import (
 	"encoding/xml"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -215,14 +216,20 @@ func (h *Handler) privileges(res *Resource) (string, bool) {
 }
 
 // supportedReports is supported-report-set (RFC 3253 3.1.5): exactly the
-// REPORTs this resource answers.
+// REPORTs this resource answers: the type's, and sync-collection on
+// collections and homes (RFC 6578 3.1; Thunderbird looks for it on the
+// calendar, Apple on the calendar home, clients.md §2 item 7).
 func supportedReports(res *Resource) (string, bool) {
 	if res.Type == nil {
 		return "", true
 	}
 	var b strings.Builder
-	for _, n := range res.Type.Reports(res.Kind) {
+	reports := res.Type.Reports(res.Kind)
+	for _, n := range reports {
 		b.WriteString("<D:supported-report><D:report>" + emptyElement(n) + "</D:report></D:supported-report>")
+	}
+	if syncReportOn(res.Kind) && !slices.Contains(reports, reportSyncCollection) {
+		b.WriteString("<D:supported-report><D:report>" + emptyElement(reportSyncCollection) + "</D:report></D:supported-report>")
 	}
 	return b.String(), true
 }

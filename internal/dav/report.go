@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -61,3 +62,42 @@ func (res *Resource) MemberHref(name string) string {
 
 // Finish ends a streamed REPORT answer; see finish.
 func Finish(r *http.Request, ms *Multistatus, err error) error { return finish(r.Context(), ms, err) }
+
+// MemberProps computes the properties a REPORT asks of many members of
+// one collection while a query streams them. Dead properties, when the
+// request may ask for some, are read up front in one query: reading them
+// per row would need a second pool connection while the stream holds one,
+// and enough concurrent REPORTs would then wait on each other forever.
+// One Resource is reused for every row.
+type MemberProps struct {
+	res    *Resource
+	pf     *Propfind
+	dead   map[int64][]backend.DeadProperty
+	member *Resource
+}
+
+// NewMemberProps prepares computing pf for members of res (a collection,
+// or the one object a REPORT names).
+func (res *Resource) NewMemberProps(ctx context.Context, pf *Propfind) (*MemberProps, error) {
+	mp := &MemberProps{res: res, pf: pf}
+	if _, dead := res.h.needs(res, pf); dead {
+		var err error
+		if mp.dead, err = res.h.store.ListObjectProperties(ctx, res.Collection.ID); err != nil {
+			return nil, err
+		}
+	}
+	return mp, nil
+}
+
+// For returns the member resource of o and its properties. The resource
+// is valid until the next call.
+func (mp *MemberProps) For(ctx context.Context, o *backend.Object) (*Resource, []Prop, error) {
+	if mp.member == nil {
+		mp.member = mp.res.Member(o)
+	} else {
+		mp.member.SetObject(o)
+	}
+	mp.member.dead, mp.member.deadLoaded = mp.dead[o.ID], true
+	props, err := mp.res.h.Props(ctx, mp.member, mp.pf)
+	return mp.member, props, err
+}

@@ -24,7 +24,13 @@ type Config struct {
 	BasePath string
 	// MaxResourceSize bounds one calendar object or vCard, in bytes.
 	MaxResourceSize int64
-	Logger          *slog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-*/Forwarded headers
+	// are believed (proxy.go); empty trusts none.
+	TrustedProxies TrustedProxies
+	// SyncMaxResults caps the members of one sync-collection answer; a
+	// longer delta is paged (RFC 6578 3.6). 0 means no cap.
+	SyncMaxResults int
+	Logger         *slog.Logger
 }
 
 // DefaultMaxResourceSize is the largest calendar object or vCard accepted
@@ -36,6 +42,7 @@ const DefaultMaxResourceSize = 10 << 20
 type Store interface {
 	credentialStore
 	dav.Store
+	caldav.Store
 	Ping(ctx context.Context) error
 }
 
@@ -48,6 +55,10 @@ type Server struct {
 	dav    *dav.Handler
 	ready  atomic.Bool
 	mux    *http.ServeMux
+	// davAuth serves every path the mux does not own: authenticated DAV.
+	davAuth http.Handler
+
+	warnedUntrusted atomic.Bool // forwarded headers from an untrusted peer were logged
 }
 
 // New returns the handler for every pgdav URL. It answers DAV requests with
@@ -67,8 +78,8 @@ func New(cfg Config, store Store) *Server {
 	if cfg.MaxResourceSize <= 0 {
 		cfg.MaxResourceSize = DefaultMaxResourceSize
 	}
-	s.dav = dav.NewHandler(dav.Config{BasePath: cfg.BasePath, MaxResourceSize: cfg.MaxResourceSize}, store,
-		caldav.NewType(cfg.MaxResourceSize), carddav.NewType(cfg.MaxResourceSize))
+	s.dav = dav.NewHandler(dav.Config{BasePath: cfg.BasePath, MaxResourceSize: cfg.MaxResourceSize, SyncMaxResults: cfg.SyncMaxResults}, store,
+		caldav.NewType(cfg.MaxResourceSize, store), carddav.NewType(cfg.MaxResourceSize, carddav.DefaultMaxResults, store))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	// RFC 6764 5: the well-known URIs redirect without authentication
@@ -78,7 +89,10 @@ func New(cfg Config, store Store) *Server {
 		s.mux.HandleFunc(prefix+"/.well-known/caldav", s.wellKnown)
 		s.mux.HandleFunc(prefix+"/.well-known/carddav", s.wellKnown)
 	}
-	s.mux.Handle("/", s.requireAuth(s.dav))
+	// Every other path is DAV. It bypasses the ServeMux, which would
+	// clean paths and redirect "//" or "/../" away before pgdav's own
+	// href decoding answers them.
+	s.davAuth = s.requireAuth(s.dav)
 	return s
 }
 
@@ -101,7 +115,7 @@ func (s *Server) SetReady() { s.ready.Store(true) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.logRequests(s.recoverPanics(s.mux)).ServeHTTP(w, r)
+	s.forwarded(s.logRequests(s.recoverPanics(http.HandlerFunc(s.route)))).ServeHTTP(w, r)
 }
 
 // healthz answers 200 while the process is up: a liveness probe that
@@ -188,4 +202,60 @@ func Run(ctx context.Context, ln net.Listener, h http.Handler, shutdownTimeout t
 		return fmt.Errorf("http server: %w", err)
 	}
 	return nil
+}
+
+// route sends the probes and well-known URIs to the mux and everything
+// else to the DAV handler.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	s.davAuth.ServeHTTP(w, r)
+}
+
+// DefaultSyncMaxResults is serve's default for Config.SyncMaxResults.
+const DefaultSyncMaxResults = dav.DefaultSyncMaxResults
+
+// TombstonePruner removes old sync-collection tombstones;
+// *backend.Store has it (PruneTombstones).
+type TombstonePruner interface {
+	PruneTombstones(ctx context.Context, olderThan time.Duration) (int64, error)
+}
+
+// SyncPruneInterval is how often RunSyncPruner prunes.
+const SyncPruneInterval = time.Hour
+
+// RunSyncPruner removes the change-log tombstones older than retention
+// now and then every interval, until ctx ends; a retention of 0 keeps
+// them forever and returns at once. Tokens from before a pruned point
+// are then answered with DAV:valid-sync-token and their clients sync
+// again from scratch, rather than miss a deletion. Every node may run
+// it: the store's pruning is safe to run concurrently. Failures are
+// logged and retried at the next interval.
+func RunSyncPruner(ctx context.Context, store TombstonePruner, retention, interval time.Duration, logger *slog.Logger) {
+	if retention <= 0 {
+		return
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		n, err := store.PruneTombstones(ctx, retention)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			logger.Warn("pruning sync tombstones failed; retrying later", "err", err, "retry_in", interval)
+		case n > 0:
+			logger.Info("pruned sync tombstones", "removed", n, "older_than", retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -1,0 +1,29 @@
+package backend
+
+import (
+	"context"
+	"strings"
+)
+
+// ExplainQueryCards returns PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) of
+// QueryCards' statement for q, for the benchmarks.
+func (s *Store) ExplainQueryCards(ctx context.Context, q CardQuery) (string, error) {
+	sql, args, err := queryCardsSQL(q)
+	if err != nil {
+		return "", err
+	}
+	rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String(), rows.Err()
+}

@@ -1,0 +1,119 @@
+package backend_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/backend/backendtest"
+)
+
+// The delta of sync-collection costs what changed, not what the
+// collection holds: a 10-change delta on 1 000 and on 100 000 objects.
+//
+//	go test ./backend -run '^$' -bench Changes -benchtime 200x -v
+
+// syncBenchCalendar imports n events into a fresh calendar, then changes
+// ten of them one by one (as PUTs do), and returns the revision from
+// before the ten changes.
+func syncBenchCalendar(tb testing.TB, n int) (*backend.Store, backend.Collection, int64) {
+	tb.Helper()
+	ctx := context.Background()
+	s := backendtest.New(tb)
+	p, err := s.CreatePrincipal(ctx, backend.Principal{Name: "bench"}, "$argon2id$bench",
+		[]backend.Collection{{Kind: backend.KindCalendar, Slug: "cal"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cal, err := s.GetCollection(ctx, p.ID, backend.KindCalendar, "cal")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for start := 0; start < n; start += 10000 {
+		batch := make([]backend.ObjectWrite, 0, 10000)
+		for i := start; i < min(n, start+10000); i++ {
+			uid := fmt.Sprintf("ev-%06d", i)
+			batch = append(batch, write(0, uid+".ics", uid, benchEvent(uid, 0)))
+		}
+		if _, err := s.ImportObjects(ctx, cal.ID, batch); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if _, err := s.Pool().Exec(ctx, "VACUUM ANALYZE"); err != nil {
+		tb.Fatal(err)
+	}
+	since, _, err := s.CollectionSyncState(ctx, cal.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := range 10 {
+		uid := fmt.Sprintf("ev-%06d", i*(n/10))
+		if _, _, err := s.PutObject(ctx, write(cal.ID, uid+".ics", uid, benchEvent(uid, 1)), backend.Conditions{}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return s, cal, since
+}
+
+func benchEvent(uid string, rev int) string {
+	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//pgdav//bench//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
+		"\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260105T100000Z\r\nDTEND:20260105T110000Z\r\nSUMMARY:event " +
+		uid + fmt.Sprintf(" rev %d", rev) + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+}
+
+func BenchmarkChanges(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{1000, 100000} {
+		s, cal, since := syncBenchCalendar(b, n)
+		for _, withData := range []bool{false, true} {
+			q := backend.ChangeQuery{CollectionID: cal.ID, Since: since, WithData: withData, Limit: 10000}
+			plan, err := s.ExplainChanges(ctx, q, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(fmt.Sprintf("objects=%d/delta-10/data=%v", n, withData), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					got := 0
+					if _, err := s.Changes(ctx, q, func(*backend.Change) error { got++; return nil }); err != nil || got != 10 {
+						b.Fatalf("delta of %d, %v", got, err)
+					}
+				}
+				b.Logf("EXPLAIN ANALYZE:\n%s", plan)
+			})
+		}
+	}
+}
+
+// The delta statement is an ordered scan of changes_seq_idx from the
+// token on (no scan of the collection, no sort), for a delta, a page of a
+// first sync and a page that continues inside an import's revision, and
+// reads the member rows through the objects key; with the values known
+// and in the generic plan of a cached statement.
+func TestChangesPlanUsesSeqIndex(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, cal, since := syncBenchCalendar(t, 20000)
+	for _, q := range []backend.ChangeQuery{
+		{CollectionID: cal.ID, Since: since},
+		{CollectionID: cal.ID, Since: since, WithData: true, WithProperties: true, Limit: 10000},
+		{CollectionID: cal.ID, Initial: true, Limit: 100},
+		{CollectionID: cal.ID, Since: since, After: "ev-010000.ics", Limit: 100},
+	} {
+		for _, generic := range []bool{false, true} {
+			plan, err := s.ExplainChanges(ctx, q, generic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(plan, "Index Scan using changes_seq_idx") || strings.Contains(plan, "Sort") {
+				t.Errorf("%+v (generic plan %v): not an ordered scan of changes_seq_idx:\n%s", q, generic, plan)
+			}
+			if strings.Contains(plan, "Seq Scan on objects") {
+				t.Errorf("%+v (generic plan %v): the plan scans objects:\n%s", q, generic, plan)
+			}
+			t.Logf("%+v (generic plan %v):\n%s", q, generic, plan)
+		}
+	}
+}

@@ -1,0 +1,63 @@
+package backend
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ExplainChanges returns PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) of the
+// delta statement Changes runs for q, for the tests and benchmarks. With
+// generic, the plan is the one a prepared statement ends up with after
+// five executions (plan_cache_mode = force_generic_plan), which does not
+// know the parameters' values.
+func (s *Store) ExplainChanges(ctx context.Context, q ChangeQuery, generic bool) (string, error) {
+	var limit *int
+	if q.Limit > 0 {
+		n := q.Limit + 1
+		limit = &n
+	}
+	since := q.Since
+	if q.Initial {
+		since, q.After = 0, ""
+	}
+	lit := []string{strconv.FormatInt(q.CollectionID, 10), strconv.FormatInt(since, 10), "NULL"}
+	if limit != nil {
+		lit[2] = strconv.Itoa(*limit)
+	}
+	if q.After != "" {
+		lit = append(lit, "'"+strings.ReplaceAll(q.After, "'", "''")+"'")
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Release()
+	mode := "force_custom_plan"
+	if generic {
+		mode = "force_generic_plan"
+	}
+	for _, sql := range []string{"SET plan_cache_mode = " + mode, "PREPARE sync_delta AS " + changesSQL(q)} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			return "", err
+		}
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "DEALLOCATE sync_delta; RESET plan_cache_mode")
+	rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE sync_delta("+strings.Join(lit, ", ")+")",
+		pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String(), rows.Err()
+}

@@ -1,0 +1,440 @@
+package backend_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pgdav/pgdav/backend"
+)
+
+// delta is what one Changes call returned.
+type delta struct {
+	changes []backend.Change
+	set     backend.ChangeSet
+}
+
+func (d delta) names() []string {
+	var out []string
+	for _, c := range d.changes {
+		name := c.Name
+		if c.Deleted {
+			name = "-" + name
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// changesOf runs Changes and collects what it returns (copying each
+// change, which Changes reuses).
+func changesOf(t testing.TB, s *backend.Store, q backend.ChangeQuery) delta {
+	t.Helper()
+	var d delta
+	set, err := s.Changes(context.Background(), q, func(c *backend.Change) error {
+		cp := *c
+		cp.Properties = slices.Clone(c.Properties)
+		d.changes = append(d.changes, cp)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Changes(%+v): %v", q, err)
+	}
+	d.set = set
+	return d
+}
+
+// A first sync lists every present member in change order and no
+// tombstone; a delta lists each member changed since once, with its
+// latest state, deleted ones as tombstones; the new revision is the
+// collection's counter, which also moves with property changes.
+func TestChangesInitialAndDelta(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.put(t, f.cal.ID, "a.ics", "a", "A1")  // 1
+	f.put(t, f.cal.ID, "b.ics", "b", "B1")  // 2
+	f.put(t, f.cal.ID, "c.ics", "c", "C1")  // 3
+	f.put(t, f.alt.ID, "x.ics", "x", "X1")  // other collection
+	if err := f.s.DeleteObject(ctx, f.cal.ID, "b.ics", backend.Conditions{}); err != nil { // 4
+		t.Fatal(err)
+	}
+	first := changesOf(t, f.s, backend.ChangeQuery{CollectionID: f.cal.ID, Initial: true})
+	if got := first.names(); !slices.Equal(got, []string{"a.ics", "c.ics"}) {
+		t.Fatalf("initial = %v, want a.ics c.ics", got)
+	}
+	if first.set != (backend.ChangeSet{Seq: 4}) {
+		t.Fatalf("initial set = %+v, want Seq 4", first.set)
+	}
+	a := first.changes[0].Object
+	if a.ETag != backend.ETagOf([]byte("A1")) || a.Name != "a.ics" || a.CollectionID != f.cal.ID || a.ID == 0 || a.Data != nil || a.UID != "a" || a.Size != 2 {
+		t.Fatalf("initial a.ics = %+v", a)
+	}
+
+	f.put(t, f.cal.ID, "a.ics", "a", "A2") // 5
+	f.put(t, f.cal.ID, "a.ics", "a", "A3") // 6
+	f.put(t, f.cal.ID, "d.ics", "d", "D1") // 7
+	if err := f.s.DeleteObject(ctx, f.cal.ID, "c.ics", backend.Conditions{}); err != nil { // 8
+		t.Fatal(err)
+	}
+	f.put(t, f.cal.ID, "b.ics", "b", "B2") // 9: re-created
+	d := changesOf(t, f.s, backend.ChangeQuery{CollectionID: f.cal.ID, Since: first.set.Seq, WithData: true})
+	if got := d.names(); !slices.Equal(got, []string{"a.ics", "d.ics", "-c.ics", "b.ics"}) {
+		t.Fatalf("delta = %v", got)
+	}
+	if string(d.changes[0].Object.Data) != "A3" || d.changes[0].Seq != 6 || d.changes[2].Object.ID != 0 || d.changes[2].Object.ETag != "" {
+		t.Fatalf("delta changes = %+v", d.changes)
+	}
+	if d.set.Seq != 9 || d.set.Truncated {
+		t.Fatalf("delta set = %+v", d.set)
+	}
+	// A collection property change moves the counter, not the members.
+	if _, err := f.s.Pool().Exec(ctx, `UPDATE collections SET sync_seq = sync_seq + 1 WHERE id = $1`, f.cal.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d := changesOf(t, f.s, backend.ChangeQuery{CollectionID: f.cal.ID, Since: 9}); len(d.changes) != 0 || d.set.Seq != 10 {
+		t.Fatalf("after a property change: %v, %+v", d.names(), d.set)
+	}
+	// A revision token of the new collection (seq 0) lists everything
+	// that happened, tombstones included.
+	if d := changesOf(t, f.s, backend.ChangeQuery{CollectionID: f.cal.ID, Since: 0}); !slices.Equal(d.names(), []string{"a.ics", "d.ics", "-c.ics", "b.ics"}) {
+		t.Fatalf("since 0 = %v", d.names())
+	}
+}
+
+// Tokens the store cannot compute a delta from are refused before the
+// callback runs.
+func TestChangesTokenErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.put(t, f.cal.ID, "a.ics", "a", "1")
+	f.put(t, f.cal.ID, "a.ics", "a", "2")
+	f.put(t, f.cal.ID, "a.ics", "a", "3")
+	if _, err := f.s.Pool().Exec(ctx, `UPDATE collections SET sync_floor = 2 WHERE id = $1`, f.cal.ID); err != nil {
+		t.Fatal(err)
+	}
+	called := func(*backend.Change) error { t.Error("callback called"); return nil }
+	for _, tc := range []struct {
+		q    backend.ChangeQuery
+		want error
+	}{
+		{backend.ChangeQuery{CollectionID: f.cal.ID, Since: 4}, backend.ErrTokenUnknown},
+		{backend.ChangeQuery{CollectionID: f.cal.ID, Since: 1}, backend.ErrTokenExpired},
+		{backend.ChangeQuery{CollectionID: f.cal.ID, Since: 2, After: "a.ics"}, backend.ErrTokenExpired},
+		{backend.ChangeQuery{CollectionID: f.cal.ID + 1000, Initial: true}, backend.ErrNotFound},
+		{backend.ChangeQuery{CollectionID: f.cal.ID, Since: -1}, backend.ErrInvalid},
+	} {
+		if _, err := f.s.Changes(ctx, tc.q, called); !errors.Is(err, tc.want) {
+			t.Errorf("Changes(%+v) = %v, want %v", tc.q, err, tc.want)
+		}
+	}
+	for _, since := range []int64{2, 3} { // at the floor and at the counter
+		if _, err := f.s.Changes(ctx, backend.ChangeQuery{CollectionID: f.cal.ID, Since: since}, func(*backend.Change) error { return nil }); err != nil {
+			t.Errorf("since %d: %v", since, err)
+		}
+	}
+	// An error of the callback comes back as it is.
+	stop := errors.New("stop")
+	if _, err := f.s.Changes(ctx, backend.ChangeQuery{CollectionID: f.cal.ID, Initial: true}, func(*backend.Change) error { return stop }); err != stop {
+		t.Errorf("callback error came back as %v", err)
+	}
+}
+
+// Dead properties come with their member, from the same snapshot.
+func TestChangesWithProperties(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	o := f.put(t, f.cal.ID, "a.ics", "a", "1")
+	f.put(t, f.cal.ID, "b.ics", "b", "1")
+	err := f.s.PatchProperties(ctx, backend.PropertyPatch{
+		Target: backend.PropertyTarget{PrincipalID: f.owner.ID, Scope: backend.ScopeObject, CollectionID: f.cal.ID, ObjectID: o.ID},
+		Set: []backend.DeadProperty{
+			{Namespace: "urn:z", Name: "z", Value: `<z xmlns="urn:z">1</z>`},
+			{Namespace: "urn:a", Name: "a", Value: `<a xmlns="urn:a">2</a>`},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := changesOf(t, f.s, backend.ChangeQuery{CollectionID: f.cal.ID, Initial: true, WithProperties: true})
+	byName := map[string]backend.Change{}
+	for _, c := range d.changes {
+		byName[c.Name] = c
+	}
+	if got := byName["a.ics"].Properties; len(got) != 2 || got[0].Namespace != "urn:a" || got[1].Value != `<z xmlns="urn:z">1</z>` {
+		t.Fatalf("a.ics properties = %+v", got)
+	}
+	if got := byName["b.ics"].Properties; len(got) != 0 {
+		t.Fatalf("b.ics properties = %+v", got)
+	}
+}
+
+// Paging walks a delta without gap or repeat, also through the one
+// revision an import gives all its members, and also when members change
+// between the pages.
+func TestChangesPaging(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.put(t, f.cal.ID, "first.ics", "first", "1") // 1
+	if _, err := f.s.ImportObjects(ctx, f.cal.ID, importWrites(25)); err != nil { // 2, all 25
+		t.Fatal(err)
+	}
+	f.put(t, f.cal.ID, "last.ics", "last", "1") // 3
+
+	for _, limit := range []int{1, 2, 7, 26, 27, 100} {
+		seen := map[string]bool{}
+		q := backend.ChangeQuery{CollectionID: f.cal.ID, Initial: true, Limit: limit}
+		for pages := 0; ; pages++ {
+			if pages > 100 {
+				t.Fatalf("limit %d: no end", limit)
+			}
+			d := changesOf(t, f.s, q)
+			if len(d.changes) > limit || (d.set.Truncated && len(d.changes) != limit) {
+				t.Fatalf("limit %d: page of %d, %+v", limit, len(d.changes), d.set)
+			}
+			for _, c := range d.changes {
+				if seen[c.Name] {
+					t.Fatalf("limit %d: %s twice", limit, c.Name)
+				}
+				seen[c.Name] = true
+			}
+			if !d.set.Truncated {
+				if d.set.Seq != 3 || d.set.After != "" {
+					t.Fatalf("limit %d: last page %+v", limit, d.set)
+				}
+				break
+			}
+			if last := d.changes[len(d.changes)-1]; last.Seq != d.set.Seq || (d.set.After != "" && d.set.After != last.Name) {
+				t.Fatalf("limit %d: truncated at %+v after %s/%d", limit, d.set, last.Name, last.Seq)
+			}
+			q = backend.ChangeQuery{CollectionID: f.cal.ID, Since: d.set.Seq, After: d.set.After, Limit: limit}
+		}
+		if len(seen) != 27 {
+			t.Fatalf("limit %d: %d members seen, want 27", limit, len(seen))
+		}
+	}
+
+	// Changes between pages: a member already listed and changed again is
+	// listed again; one not yet listed is listed once.
+	d := changesOf(t, f.s, backend.ChangeQuery{CollectionID: f.cal.ID, Initial: true, Limit: 10})
+	f.put(t, f.cal.ID, "first.ics", "first", "2")
+	f.put(t, f.cal.ID, "imp-024.ics", "imp-024", "2")
+	if err := f.s.DeleteObject(ctx, f.cal.ID, "imp-020.ics", backend.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	var rest []string
+	q := backend.ChangeQuery{CollectionID: f.cal.ID, Since: d.set.Seq, After: d.set.After, Limit: 10}
+	for {
+		p := changesOf(t, f.s, q)
+		rest = append(rest, p.names()...)
+		if !p.set.Truncated {
+			break
+		}
+		q = backend.ChangeQuery{CollectionID: f.cal.ID, Since: p.set.Seq, After: p.set.After, Limit: 10}
+	}
+	want := []string{}
+	for i := 9; i < 25; i++ { // the import's members after the first page, but the two changed
+		if i != 20 && i != 24 {
+			want = append(want, fmt.Sprintf("imp-%03d.ics", i))
+		}
+	}
+	want = append(want, "last.ics", "first.ics", "imp-024.ics", "-imp-020.ics")
+	if !slices.Equal(rest, want) {
+		t.Fatalf("after the first page: %v\nwant %v", rest, want)
+	}
+}
+
+// Writers on several connections create, update and delete while a
+// reader syncs with the tokens it gets, sometimes in small pages; the
+// reader's view (an upsert per change, a delete per tombstone) must end
+// equal to the collection, every round.
+func TestChangesConcurrentWritersLoseNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	const rounds, writers, ops = 20, 4, 40
+	deadline := time.Now().Add(12 * time.Second)
+	for round := range rounds {
+		if time.Now().After(deadline) {
+			t.Logf("stopping after %d rounds (time budget)", round)
+			break
+		}
+		coll, err := f.s.CreateCollection(ctx, f.owner.ID, backend.Collection{Kind: backend.KindCalendar, Slug: fmt.Sprintf("r%d", round)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		view := map[string]string{} // name → etag
+		var q backend.ChangeQuery
+		pull := func(r *rand.Rand) delta {
+			if q.CollectionID == 0 {
+				q = backend.ChangeQuery{CollectionID: coll.ID, Initial: true}
+			}
+			q.Limit = []int{0, 0, 1, 3, 10}[r.IntN(5)]
+			d := changesOf(t, f.s, q)
+			for _, c := range d.changes {
+				if c.Deleted {
+					delete(view, c.Name)
+				} else {
+					view[c.Name] = c.Object.ETag
+				}
+			}
+			q = backend.ChangeQuery{CollectionID: coll.ID, Since: d.set.Seq, After: d.set.After}
+			return d
+		}
+
+		var wg sync.WaitGroup
+		done := make(chan struct{})
+		errs := make(chan error, writers)
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(round), uint64(w)))
+				for i := range ops {
+					name := fmt.Sprintf("w%d-%d.ics", w, r.IntN(8))
+					var err error
+					if r.IntN(4) == 0 {
+						err = f.s.DeleteObject(ctx, coll.ID, name, backend.Conditions{})
+						if errors.Is(err, backend.ErrNotFound) {
+							err = nil
+						}
+					} else {
+						_, _, err = f.s.PutObject(ctx, write(coll.ID, name, name, fmt.Sprintf("r%d w%d op%d", round, w, i)), backend.Conditions{})
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		go func() { wg.Wait(); close(done) }()
+		r := rand.New(rand.NewPCG(uint64(round), 99))
+		for running := true; running; {
+			select {
+			case <-done:
+				running = false
+			default:
+			}
+			pull(r)
+		}
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		for {
+			if d := pull(r); !d.set.Truncated && len(d.changes) == 0 {
+				break
+			}
+		}
+		truth := map[string]string{}
+		if err := f.s.ListObjects(ctx, coll.ID, false, func(o backend.Object) error { truth[o.Name] = o.ETag; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(view, truth) {
+			t.Fatalf("round %d: the reader's view\n%v\ndiffers from the collection\n%v", round, view, truth)
+		}
+	}
+}
+
+// Pruning removes old tombstones only, raises the floor to the highest
+// pruned revision, and a token from before that is refused while one at
+// or after it still works. Two nodes pruning at once agree.
+func TestPruneTombstones(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.put(t, f.cal.ID, "keep.ics", "keep", "1") // 1
+	f.put(t, f.cal.ID, "old1.ics", "old1", "1") // 2
+	f.put(t, f.cal.ID, "old2.ics", "old2", "1") // 3
+	f.put(t, f.cal.ID, "new.ics", "new", "1")   // 4
+	for _, n := range []string{"old1.ics", "old2.ics", "new.ics"} { // 5, 6, 7
+		if err := f.s.DeleteObject(ctx, f.cal.ID, n, backend.Conditions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.put(t, f.alt.ID, "alt.ics", "alt", "1")
+	if err := f.s.DeleteObject(ctx, f.alt.ID, "alt.ics", backend.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Age the first two tombstones, the kept member and alt's tombstone.
+	if _, err := f.s.Pool().Exec(ctx, `UPDATE changes SET changed_at = now() - interval '100 days'
+		WHERE name IN ('old1.ics', 'old2.ics', 'keep.ics', 'alt.ics')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.PruneTombstones(ctx, 0); !errors.Is(err, backend.ErrInvalid) {
+		t.Fatalf("PruneTombstones(0) = %v, want ErrInvalid", err)
+	}
+	var wg sync.WaitGroup
+	counts := make([]int64, 2)
+	for i := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if counts[i], err = f.s.PruneTombstones(ctx, 90*24*time.Hour); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if counts[0]+counts[1] != 3 {
+		t.Fatalf("pruned %v tombstones, want 3 in all", counts)
+	}
+	if got := f.changes(t, f.cal.ID); !slices.Equal(got, []change{{"keep.ics", 1, false}, {"new.ics", 7, true}}) {
+		t.Fatalf("change log after pruning: %v", got)
+	}
+	if _, floor, _ := f.s.CollectionSyncState(ctx, f.cal.ID); floor != 6 {
+		t.Fatalf("floor = %d, want 6 (old2.ics's tombstone)", floor)
+	}
+	if _, floor, _ := f.s.CollectionSyncState(ctx, f.alt.ID); floor != 2 {
+		t.Fatalf("alt floor = %d, want 2", floor)
+	}
+	if _, err := f.s.Changes(ctx, backend.ChangeQuery{CollectionID: f.cal.ID, Since: 5}, func(*backend.Change) error { return nil }); !errors.Is(err, backend.ErrTokenExpired) {
+		t.Fatalf("token 5 after pruning: %v, want ErrTokenExpired", err)
+	}
+	if d := changesOf(t, f.s, backend.ChangeQuery{CollectionID: f.cal.ID, Since: 6}); !slices.Equal(d.names(), []string{"-new.ics"}) {
+		t.Fatalf("token 6 after pruning: %v", d.names())
+	}
+	if d := changesOf(t, f.s, backend.ChangeQuery{CollectionID: f.cal.ID, Initial: true}); !slices.Equal(d.names(), []string{"keep.ics"}) {
+		t.Fatalf("initial after pruning: %v", d.names())
+	}
+	// Nothing old is left: a second run removes nothing, the floor stays.
+	if n, err := f.s.PruneTombstones(ctx, 90*24*time.Hour); err != nil || n != 0 {
+		t.Fatalf("second prune: %d, %v", n, err)
+	}
+	// The lookup of old tombstones is an index scan of the tombstones.
+	plan := explain(t, f.s, `SELECT DISTINCT collection_id FROM changes WHERE deleted AND changed_at < now() - make_interval(secs => 3600) ORDER BY collection_id`)
+	if !strings.Contains(plan, "changes_tombstones_idx") {
+		t.Logf("plan of the tombstone lookup (small table, the planner may scan it):\n%s", plan)
+	}
+}
+
+// explain returns EXPLAIN's text for sql.
+func explain(t testing.TB, s *backend.Store, sql string, args ...any) string {
+	t.Helper()
+	rows, err := s.Pool().Query(context.Background(), "EXPLAIN "+sql, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,516 @@
+package caldav
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/pgdav/pgdav/internal/dav"
+)
+
+// calendarQuery is a parsed CALDAV:calendar-query REPORT body (RFC 4791
+// 7.8, 9.5; RFC 7809 6.1).
+type calendarQuery struct {
+	// Props are the properties asked for besides calendar-data: a
+	// PropfindProp list of names, allprop (with any DAV:include) or
+	// propname. A body without any of the three is read as allprop, as
+	// PROPFIND reads an empty body (RFC 4918 9.1).
+	Props *dav.Propfind
+	// Data is the CALDAV:calendar-data element inside DAV:prop; nil when
+	// calendar-data is not requested.
+	Data *calendarDataRequest
+	// Filter is the top-level comp-filter, always named VCALENDAR.
+	Filter *compFilter
+	// Timezone resolves floating times and dates (RFC 4791 7.3, 9.8):
+	// from <C:timezone-id> (RFC 7809 6.2), or from the TZID (or
+	// X-LIC-LOCATION) of the VTIMEZONE in <C:timezone> when the time
+	// engine's lookupTZID knows it (IANA, Windows and vendor-prefixed
+	// IANA names). nil means the collection's calendar-timezone, or
+	// UTC, applies — or, when TimezoneCal is set, that only the
+	// VTIMEZONE itself describes the zone, which newTimeContext cannot
+	// take yet.
+	Timezone *time.Location
+	// TimezoneCal is the VCALENDAR of <C:timezone>, holding exactly one
+	// VTIMEZONE; nil when the request has none.
+	TimezoneCal *ical.Calendar
+	// Limit is <C:limit><C:nresults> (a CalendarServer extension that
+	// RFC 6352 8.6 standardised for CardDAV): the most results the
+	// client wants; 0 when not given.
+	Limit int
+}
+
+// calendarMultiget is a parsed CALDAV:calendar-multiget REPORT body
+// (RFC 4791 7.9, 9.10).
+type calendarMultiget struct {
+	Props *dav.Propfind // as in calendarQuery
+	Data  *calendarDataRequest
+	// Hrefs are the DAV:href values in request order, with the white
+	// space around them trimmed and otherwise as sent (still
+	// percent-encoded, absolute or not, duplicates kept).
+	Hrefs []string
+}
+
+// freeBusyQuery is a parsed CALDAV:free-busy-query REPORT body (RFC 4791
+// 7.10, 9.11): its one time-range, with a start and an end.
+type freeBusyQuery struct {
+	Range TimeRange
+}
+
+// parseCalendarQuery parses a calendar-query REPORT body. Everything is
+// checked here, before a response is started. Errors are *dav.Error:
+//   - 400 for malformed XML, another root element, no filter or a second
+//     one, a filter the DTD of RFC 4791 9.7 forbids, a time-range that is
+//     not in UTC or ends before it starts;
+//   - 403 valid-filter, supported-filter, supported-collation (RFC 4791
+//     7.8) for filters, see parseFilter;
+//   - 403 supported-calendar-data for calendar-data other than
+//     text/calendar 2.0;
+//   - 403 valid-calendar-data for a timezone that is not an iCalendar
+//     object with exactly one VTIMEZONE, 403 valid-timezone for an
+//     unknown timezone-id (RFC 7809 3.1.6).
+//
+// Elements pgdav does not know outside the filter are ignored (RFC 4918
+// 17).
+func parseCalendarQuery(body []byte) (*calendarQuery, error) {
+	d, err := reportRoot(body, "calendar-query")
+	if err != nil {
+		return nil, err
+	}
+	q := &calendarQuery{}
+	var props propsReader
+	var filters, zones int
+	_, err = readChildren(d, func(t xml.StartElement) error {
+		if handled, err := props.read(d, t); handled {
+			return err
+		}
+		switch t.Name {
+		case dav.CalDAVName("filter"):
+			filters++
+			if filters > 1 {
+				return badRequest("calendar-query holds more than one filter (RFC 4791 9.5)")
+			}
+			f, err := parseFilter(d, t)
+			q.Filter = f
+			return err
+		case dav.CalDAVName("timezone"):
+			zones++
+			text, err := readText(d, t)
+			if err != nil {
+				return err
+			}
+			q.TimezoneCal, q.Timezone, err = parseQueryTimezone(text)
+			return err
+		case dav.CalDAVName("timezone-id"):
+			zones++
+			text, err := readText(d, t)
+			if err != nil {
+				return err
+			}
+			q.Timezone, err = parseTimezoneID(text)
+			return err
+		case dav.CalDAVName("limit"):
+			n, err := parseLimit(d)
+			q.Limit = n
+			return err
+		}
+		return skipElement(d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case q.Filter == nil:
+		return nil, badRequest("calendar-query has no filter; RFC 4791 9.5 requires one (<C:filter><C:comp-filter name=\"VCALENDAR\"/></C:filter> matches everything)")
+	case zones > 1:
+		return nil, badRequest("calendar-query holds more than one timezone or timezone-id")
+	}
+	if err := dav.EndDocument(d); err != nil {
+		return nil, err
+	}
+	q.Props, q.Data, err = props.result()
+	return q, err
+}
+
+// parseCalendarMultiget parses a calendar-multiget REPORT body. Errors
+// are *dav.Error: 400 for malformed XML, another root element, no href
+// or an empty one; 403 supported-calendar-data as in parseCalendarQuery.
+func parseCalendarMultiget(body []byte) (*calendarMultiget, error) {
+	d, err := reportRoot(body, "calendar-multiget")
+	if err != nil {
+		return nil, err
+	}
+	m := &calendarMultiget{}
+	var props propsReader
+	_, err = readChildren(d, func(t xml.StartElement) error {
+		if handled, err := props.read(d, t); handled {
+			return err
+		}
+		if t.Name != dav.DAVName("href") {
+			return skipElement(d)
+		}
+		text, err := readText(d, t)
+		if err != nil {
+			return err
+		}
+		href := strings.TrimSpace(text)
+		if href == "" {
+			return badRequest("calendar-multiget holds an empty href")
+		}
+		m.Hrefs = append(m.Hrefs, href)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Hrefs) == 0 {
+		return nil, badRequest("calendar-multiget names no href (RFC 4791 9.10 requires at least one)")
+	}
+	if err := dav.EndDocument(d); err != nil {
+		return nil, err
+	}
+	m.Props, m.Data, err = props.result()
+	return m, err
+}
+
+// parseFreeBusyQuery parses a free-busy-query REPORT body: exactly one
+// time-range with both start and end in UTC (RFC 4791 7.10; an open
+// range would ask for free-busy time without end). Errors are 400
+// *dav.Error.
+func parseFreeBusyQuery(body []byte) (*freeBusyQuery, error) {
+	d, err := reportRoot(body, "free-busy-query")
+	if err != nil {
+		return nil, err
+	}
+	var q *freeBusyQuery
+	_, err = readChildren(d, func(t xml.StartElement) error {
+		if t.Name != dav.CalDAVName("time-range") {
+			return skipElement(d)
+		}
+		if q != nil {
+			return badRequest("free-busy-query holds more than one time-range (RFC 4791 7.10 allows one)")
+		}
+		tr, err := parseTimeRange(t, true)
+		if err != nil {
+			return err
+		}
+		q = &freeBusyQuery{Range: tr}
+		return skipElement(d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if q == nil {
+		return nil, badRequest("free-busy-query has no time-range (RFC 4791 7.10 requires one with start and end)")
+	}
+	if err := dav.EndDocument(d); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// reportRoot starts decoding body and checks that its root element is
+// the CalDAV element local.
+func reportRoot(body []byte, local string) (*xml.Decoder, error) {
+	d := dav.NewDecoder(bytes.NewReader(body))
+	root, ok, err := dav.ReadRoot(d)
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return nil, badRequest("the REPORT body is empty; expected a CALDAV:%s element", local)
+	case root.Name != dav.CalDAVName(local):
+		return nil, badRequest("expected a CALDAV:%s element, got %s", local, nameForMessage(root.Name))
+	}
+	return d, nil
+}
+
+// propsReader collects the DAV:prop, DAV:allprop, DAV:propname and
+// DAV:include children of a REPORT body (RFC 4791 9.5, 9.10, which take
+// them from PROPFIND).
+type propsReader struct {
+	prop, allprop, propname bool
+	names, include          []xml.Name
+	data                    *calendarDataRequest
+}
+
+// read handles t if it is one of the elements above.
+func (r *propsReader) read(d *xml.Decoder, t xml.StartElement) (handled bool, err error) {
+	switch t.Name {
+	case dav.DAVName("prop"):
+		r.prop = true
+		_, err = readChildren(d, func(t xml.StartElement) error {
+			if t.Name == dav.CalDAVName("calendar-data") {
+				if r.data != nil {
+					return skipElement(d) // the first one counts
+				}
+				cd, err := parseCalendarDataRequest(d, t)
+				r.data = cd
+				return err
+			}
+			// Read as a property value for its checks: the name
+			// must be writable back in the response.
+			pv, err := dav.ReadPropertyValue(d, t)
+			if err == nil && !containsXMLName(r.names, pv.Name) {
+				r.names = append(r.names, pv.Name)
+			}
+			return err
+		})
+	case dav.DAVName("allprop"):
+		r.allprop = true
+		err = skipElement(d)
+	case dav.DAVName("propname"):
+		r.propname = true
+		err = skipElement(d)
+	case dav.DAVName("include"):
+		_, err = readChildren(d, func(t xml.StartElement) error {
+			pv, err := dav.ReadPropertyValue(d, t)
+			if err == nil && !containsXMLName(r.include, pv.Name) {
+				r.include = append(r.include, pv.Name)
+			}
+			return err
+		})
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// result returns the property request and calendar-data, or a 400 for
+// more than one of prop, allprop and propname.
+func (r *propsReader) result() (*dav.Propfind, *calendarDataRequest, error) {
+	n := 0
+	for _, b := range []bool{r.prop, r.allprop, r.propname} {
+		if b {
+			n++
+		}
+	}
+	switch {
+	case n > 1:
+		return nil, nil, badRequest("the REPORT holds more than one of prop, allprop and propname")
+	case r.prop:
+		return &dav.Propfind{Kind: dav.PropfindProp, Props: r.names}, r.data, nil
+	case r.propname:
+		return &dav.Propfind{Kind: dav.PropfindPropName}, nil, nil
+	}
+	return &dav.Propfind{Kind: dav.PropfindAllProp, Include: r.include}, nil, nil
+}
+
+// parseQueryTimezone reads the text of <C:timezone> (RFC 4791 9.8): an
+// iCalendar object with exactly one VTIMEZONE, else 403
+// valid-calendar-data (RFC 4791 7.8). The location is the zone its TZID
+// (or X-LIC-LOCATION, which Lightning adds) names, if lookupTZID knows
+// it.
+func parseQueryTimezone(text string) (*ical.Calendar, *time.Location, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, nil, precondition(condValidData, "timezone is empty; it must hold an iCalendar object with one VTIMEZONE (RFC 4791 9.8)")
+	}
+	cal, err := decodeCalendar([]byte(text))
+	if err != nil {
+		return nil, nil, precondition(condValidData, "timezone is not a valid iCalendar object: %s", errorMessage(err))
+	}
+	n := 0
+	for _, c := range cal.Children {
+		if c.Name == ical.CompTimezone {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, nil, precondition(condValidData, "timezone must hold exactly one VTIMEZONE, not %d (RFC 4791 9.8)", n)
+	}
+	for _, c := range cal.Children {
+		if c.Name != ical.CompTimezone {
+			continue
+		}
+		for _, name := range []string{ical.PropTimezoneID, "X-LIC-LOCATION"} {
+			if p := c.Props.Get(name); p != nil {
+				if loc := lookupTZID(p.Value); loc != nil {
+					return cal, loc, nil
+				}
+			}
+		}
+	}
+	return cal, nil, nil
+}
+
+// parseTimezoneID reads <C:timezone-id> (RFC 7809 6.2): a time zone
+// name lookupTZID knows (IANA, also Windows names), else 403
+// valid-timezone (RFC 7809 3.1.6).
+func parseTimezoneID(text string) (*time.Location, error) {
+	id := strings.TrimSpace(text)
+	if loc := lookupTZID(id); loc != nil {
+		return loc, nil
+	}
+	return nil, dav.NewError(http.StatusForbidden, dav.CalDAVName("valid-timezone"),
+		"timezone-id %s is not a time zone pgdav knows; send the VTIMEZONE in a timezone element instead (RFC 7809 3.1.6)", quoteShort(id))
+}
+
+// parseLimit reads <C:limit><C:nresults>n</C:nresults></C:limit>.
+func parseLimit(d *xml.Decoder) (int, error) {
+	n := 0
+	_, err := readChildren(d, func(t xml.StartElement) error {
+		if t.Name != dav.CalDAVName("nresults") {
+			return skipElement(d)
+		}
+		text, err := readText(d, t)
+		if err != nil {
+			return err
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(text))
+		if err != nil || v <= 0 {
+			return badRequest("nresults %s is not a positive number", quoteShort(text))
+		}
+		n = v
+		return nil
+	})
+	return n, err
+}
+
+// utcLayout is an iCalendar "date with UTC time" (RFC 5545 3.3.5, form
+// #2), which RFC 4791 9.9 requires in time-range and its kin.
+const utcLayout = "20060102T150405Z"
+
+// parseTimeRange reads the start and end attributes of a time-range,
+// expand, limit-recurrence-set or limit-freebusy-set element. time-range
+// may leave one of them out (RFC 4791 9.9: the range is then open at
+// that end); the others need both (bothRequired). Errors are 400.
+func parseTimeRange(t xml.StartElement, bothRequired bool) (TimeRange, error) {
+	el := t.Name.Local
+	s, hasStart := attr(t, "start")
+	e, hasEnd := attr(t, "end")
+	var tr TimeRange
+	switch {
+	case bothRequired && (!hasStart || !hasEnd):
+		return tr, badRequest("%s needs both a start and an end attribute (RFC 4791 9.6.5, 9.9)", el)
+	case !hasStart && !hasEnd:
+		return tr, badRequest("%s needs a start or an end attribute (RFC 4791 9.9)", el)
+	}
+	var err error
+	if hasStart {
+		if tr.Start, err = parseUTCTime(el, "start", s); err != nil {
+			return tr, err
+		}
+	}
+	if hasEnd {
+		if tr.End, err = parseUTCTime(el, "end", e); err != nil {
+			return tr, err
+		}
+	}
+	if hasStart && hasEnd && !tr.End.After(tr.Start) {
+		return tr, badRequest("%s ends (%s) before or when it starts (%s); the end must be later (RFC 4791 9.9)",
+			el, tr.End.Format(utcLayout), tr.Start.Format(utcLayout))
+	}
+	return tr, nil
+}
+
+// parseUTCTime parses one attribute of parseTimeRange.
+func parseUTCTime(el, attrName, v string) (time.Time, error) {
+	s := strings.ToUpper(strings.TrimSpace(v))
+	ok := len(s) == len(utcLayout) && s[8] == 'T' && s[15] == 'Z'
+	for i := 0; ok && i < 15; i++ {
+		ok = i == 8 || '0' <= s[i] && s[i] <= '9'
+	}
+	if ok {
+		if t, err := time.Parse(utcLayout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, badRequest("%s %s %s is not a UTC date-time such as 20060104T000000Z (RFC 4791 9.9 requires \"date with UTC time\")",
+		el, attrName, quoteShort(v))
+}
+
+// readChildren reads the content of the element whose start tag was just
+// read, through its end tag. It calls fn for each child element, which
+// fn must consume (end tag included), and returns the element's own
+// character data. Errors are *dav.Error.
+func readChildren(d *xml.Decoder, fn func(xml.StartElement) error) (string, error) {
+	var text strings.Builder
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return "", xmlError(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if err := fn(t); err != nil {
+				return "", err
+			}
+		case xml.EndElement:
+			return text.String(), nil
+		case xml.CharData:
+			text.Write(t)
+		}
+	}
+}
+
+// readText reads an element that holds only text and returns the text.
+func readText(d *xml.Decoder, start xml.StartElement) (string, error) {
+	return readChildren(d, func(t xml.StartElement) error {
+		return badRequest("%s holds an element (%s); it holds text only", start.Name.Local, clip(t.Name.Local))
+	})
+}
+
+// skipElement skips the rest of the element whose start tag was just
+// read.
+func skipElement(d *xml.Decoder) error {
+	if err := d.Skip(); err != nil {
+		return xmlError(err)
+	}
+	return nil
+}
+
+// xmlError maps an error from the XML decoder to a 400 *dav.Error.
+func xmlError(err error) error {
+	var de *dav.Error
+	if errors.As(err, &de) {
+		return de
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML: unexpected end of body", Err: err}
+	}
+	return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML: " + err.Error(), Err: err}
+}
+
+// attr returns an attribute of an element by its local name. CalDAV's
+// attributes have no namespace; one in the CalDAV namespace (written by
+// clients that prefix everything) is accepted too.
+func attr(t xml.StartElement, local string) (string, bool) {
+	for _, a := range t.Attr {
+		if a.Name.Local == local && (a.Name.Space == "" || a.Name.Space == dav.NSCalDAV) {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// badRequest is a 400 *dav.Error.
+func badRequest(format string, args ...any) error {
+	return dav.Errorf(http.StatusBadRequest, format, args...)
+}
+
+// nameForMessage formats an element name for a message: C:name, D:name
+// or {namespace}name.
+func nameForMessage(n xml.Name) string {
+	switch n.Space {
+	case dav.NSCalDAV:
+		return "CALDAV:" + clip(n.Local)
+	case dav.NSDAV:
+		return "DAV:" + clip(n.Local)
+	}
+	return "{" + clip(n.Space) + "}" + clip(n.Local)
+}
+
+func containsXMLName(names []xml.Name, n xml.Name) bool {
+	for _, x := range names {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}

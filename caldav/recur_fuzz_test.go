@@ -1,0 +1,117 @@
+package caldav
+
+import (
+	"errors"
+	"io/fs"
+	"math/rand"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzTimeEngine runs the time engine over decoded random iCalendar
+// (STYLE.md G17): componentOverlaps, alarmOverlaps, propertyOverlaps,
+// instances and objectSpan must not panic nor run away (rules are
+// bounded by maxRecurSteps), and whatever matches must lie in the span.
+func FuzzTimeEngine(f *testing.F) {
+	_ = filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".ics") {
+			f.Add(sample(f, path[len("testdata/"):]), int64(1136073600), int64(86400*3), uint8(0))
+		}
+		return nil
+	})
+	rnd := rand.New(rand.NewSource(3))
+	for i := range 30 {
+		f.Add([]byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"+strings.ReplaceAll(genTimeObject(rnd), "\n", "\r\n")+"END:VCALENDAR\r\n"), int64(1577836800+i*86400*40), int64(86400*(1+i)), uint8(i))
+	}
+	f.Add([]byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20260101T000000Z\r\nRRULE:FREQ=SECONDLY;BYYEARDAY=366;BYMONTH=2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"), int64(4102444800), int64(60), uint8(1))
+	for _, body := range pathological {
+		f.Add([]byte(body), int64(0), int64(-2), uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, from, length int64, zone uint8) {
+		exerciseTimeEngine(t, data, from, length, zone)
+	})
+}
+
+// pathological are inputs that once were, or could be, slow.
+var pathological = []string{
+	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Z\r\nBEGIN:STANDARD\r\nDTSTART:00010101T000000\r\nRRULE:FREQ=YEARLY;COUNT=100000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:00010101T000000\r\nRRULE:FREQ=SECONDLY\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nBEGIN:DAYLIGHT\r\nDTSTART:00010101T000000\r\nRRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0300\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART;TZID=Z:99990101T000000\r\nRRULE:FREQ=DAILY\r\nRDATE;TZID=Z:00010101T000000\r\nBEGIN:VALARM\r\nTRIGGER:-P1D\r\nREPEAT:99999\r\nDURATION:PT1S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:19000101T000000Z\r\nRRULE:FREQ=SECONDLY;COUNT=99999\r\nBEGIN:VALARM\r\nTRIGGER:PT1S\r\nREPEAT:1000\r\nDURATION:P1D\r\nEND:VALARM\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:x\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:99990101T000000Z\r\nDTSTART:00010101T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:x\r\nDTSTART;VALUE=DATE:00010101\r\nRRULE:FREQ=MINUTELY;INTERVAL=7;BYSETPOS=-1,1;BYHOUR=3\r\nEXRULE:FREQ=SECONDLY\r\nDUE;VALUE=DATE:99991231\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
+}
+
+// TestPathological runs the fuzz body on the pathological inputs.
+func TestPathological(t *testing.T) {
+	for i, body := range pathological {
+		for _, length := range []int64{-1, -2, 86400 * 30} {
+			start := time.Now()
+			exerciseTimeEngine(t, []byte(body), int64(i)*1e9, length, uint8(i))
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("input %d, length %d: %s", i, length, d)
+			}
+		}
+	}
+}
+
+// exerciseTimeEngine is the body of FuzzTimeEngine.
+func exerciseTimeEngine(t *testing.T, data []byte, from, length int64, zone uint8) {
+	{
+		cal, err := decodeCalendar(data)
+		if err != nil {
+			return
+		}
+		// Ranges between 1900 and 2200; length < 0 leaves an end open.
+		from = 2208988800*-1 + mod(from, 300*365*86400)
+		tr := TimeRange{Start: time.Unix(from, 0).UTC()}
+		if length >= 0 {
+			tr.End = tr.Start.Add(time.Duration(1+mod(length, 400*86400)) * time.Second)
+		} else if length%2 == 0 {
+			tr = TimeRange{End: tr.Start}
+		}
+		var loc *time.Location
+		if zn := spanZones[int(zone)%len(spanZones)]; zn != "" {
+			loc, _ = time.LoadLocation(zn)
+		}
+		began := time.Now()
+		s, e, spanErr := objectSpan(cal)
+		tc := newTimeContext(cal, loc)
+		for _, c := range cal.Children {
+			ok, err := tc.componentOverlaps(c, tr)
+			if err == nil && ok && spanErr == nil && !inSpan(tr, s, e) {
+				t.Fatalf("%s matches %v outside its span [%v, %v]", c.Name, tr, s, e)
+			}
+			for i := range c.Props {
+				for _, p := range c.Props[i] {
+					_, _ = tc.propertyOverlaps(&p, tr)
+					_, _, _ = tc.resolve(&p)
+				}
+			}
+			for _, a := range c.Children {
+				ok, err := tc.alarmOverlaps(c, a, tr)
+				if err == nil && ok && spanErr == nil && !inSpan(tr, s, e) {
+					t.Fatalf("alarm of %s matches %v outside its span [%v, %v]", c.Name, tr, s, e)
+				}
+			}
+			n := 0
+			err = tc.instances(c, tr, func(in instance) bool {
+				n++
+				return n < 1000
+			})
+			if err != nil && tr.End.IsZero() && !errors.Is(err, errTooComplex) {
+				_ = err // malformed data: fine, an error is an answer
+			}
+		}
+		if d := time.Since(began); d > 10*time.Second {
+			t.Fatalf("took %s", d)
+		}
+	}
+}
+
+// mod is x mod m, never negative.
+func mod(x, m int64) int64 {
+	if x %= m; x < 0 {
+		x += m
+	}
+	return x
+}

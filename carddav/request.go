@@ -1,0 +1,342 @@
+package carddav
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/pgdav/pgdav/internal/dav"
+)
+
+// reportProps is what a REPORT asks of each resource it returns (RFC 6352
+// 8.6, 8.7: DAV:allprop, DAV:propname or DAV:prop).
+type reportProps struct {
+	// pf asks for every property but address-data, for
+	// (*dav.Handler).Props; nil when nothing but address-data is asked.
+	pf *dav.Propfind
+	// order lists a DAV:prop request's names as asked, address-data
+	// included, so the answer keeps the client's order.
+	order []xml.Name
+	// addressData is the address-data request, nil when not asked.
+	addressData *addressDataRequest
+}
+
+// addressDataRequest is a CARDDAV:address-data element in a REPORT's
+// DAV:prop (RFC 6352 10.4).
+type addressDataRequest struct {
+	// version is the vCard version asked for with the version attribute,
+	// or "" for none: then each card comes as stored, in its own version
+	// (docs/compatibility.md).
+	version string
+	// props selects the properties to return (CARDDAV:prop); nil means
+	// all of them (no CARDDAV:prop, or CARDDAV:allprop).
+	props []propSelector
+}
+
+// propSelector is a CARDDAV:prop inside address-data (RFC 6352 10.4.2).
+type propSelector struct {
+	name    string // upper case
+	group   string // upper case; "" selects any group
+	noValue bool
+}
+
+// queryRequest is a parsed addressbook-query body (RFC 6352 8.6).
+type queryRequest struct {
+	props  reportProps
+	filter filter
+	// limit is CARDDAV:nresults (RFC 6352 8.6.1), or -1 for none.
+	limit int
+}
+
+// multigetRequest is a parsed addressbook-multiget body (RFC 6352 8.7).
+type multigetRequest struct {
+	props reportProps
+	hrefs []string
+}
+
+// Bounds on what a REPORT body may ask.
+const (
+	maxNResults = 1 << 30
+)
+
+// parseQuery parses an addressbook-query body. A missing filter matches
+// every card (docs/compatibility.md); unknown elements outside the filter
+// are ignored (RFC 4918 17).
+func parseQuery(body []byte) (*queryRequest, error) {
+	q := &queryRequest{limit: -1}
+	var seenFilter, seenLimit bool
+	err := parseReport(body, &q.props, func(d *xml.Decoder, e xml.StartElement) error {
+		switch e.Name {
+		case dav.CardDAVName("filter"):
+			if seenFilter {
+				return dav.Errorf(http.StatusBadRequest, "addressbook-query holds more than one filter")
+			}
+			seenFilter = true
+			f, err := parseFilter(d, e)
+			q.filter = f
+			return err
+		case dav.CardDAVName("limit"):
+			if seenLimit {
+				return dav.Errorf(http.StatusBadRequest, "addressbook-query holds more than one limit")
+			}
+			seenLimit = true
+			n, err := parseLimit(d)
+			q.limit = n
+			return err
+		}
+		return skip(d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// parseMultiget parses an addressbook-multiget body.
+func parseMultiget(body []byte) (*multigetRequest, error) {
+	m := &multigetRequest{}
+	err := parseReport(body, &m.props, func(d *xml.Decoder, e xml.StartElement) error {
+		if e.Name != dav.DAVName("href") {
+			return skip(d)
+		}
+		h, err := readText(d)
+		if err != nil {
+			return err
+		}
+		m.hrefs = append(m.hrefs, strings.TrimSpace(h))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// parseReport reads a REPORT body: the root element (already checked by
+// the handler), its DAV:prop, DAV:allprop or DAV:propname into props, and
+// hands every other child element to other, which must read it through
+// its end tag.
+func parseReport(body []byte, props *reportProps, other func(*xml.Decoder, xml.StartElement) error) error {
+	d := dav.NewDecoder(bytes.NewReader(body))
+	if _, _, err := dav.ReadRoot(d); err != nil {
+		return err
+	}
+	var prop, allprop, propname bool
+	err := children(d, func(e xml.StartElement) error {
+		switch e.Name {
+		case dav.DAVName("prop"):
+			prop = true
+			return parseProp(d, props)
+		case dav.DAVName("allprop"):
+			allprop = true
+			props.pf = &dav.Propfind{Kind: dav.PropfindAllProp}
+			return skip(d)
+		case dav.DAVName("propname"):
+			propname = true
+			props.pf = &dav.Propfind{Kind: dav.PropfindPropName}
+			return skip(d)
+		}
+		return other(d, e)
+	})
+	if err != nil {
+		return err
+	}
+	if n := btoi(prop) + btoi(allprop) + btoi(propname); n > 1 {
+		return dav.Errorf(http.StatusBadRequest, "the REPORT holds more than one of prop, allprop and propname")
+	}
+	return dav.EndDocument(d)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// parseProp reads the children of a DAV:prop.
+func parseProp(d *xml.Decoder, props *reportProps) error {
+	pf := &dav.Propfind{Kind: dav.PropfindProp}
+	err := children(d, func(e xml.StartElement) error {
+		pv, err := dav.ReadPropertyValue(d, e)
+		if err != nil {
+			return err
+		}
+		for _, n := range props.order {
+			if n == e.Name {
+				return nil // asked twice
+			}
+		}
+		props.order = append(props.order, e.Name)
+		if e.Name == dav.CardDAVName("address-data") {
+			props.addressData, err = parseAddressData(e, pv)
+			return err
+		}
+		pf.Props = append(pf.Props, e.Name)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(pf.Props) > 0 {
+		props.pf = pf
+	}
+	return nil
+}
+
+// parseAddressData reads an address-data request (RFC 6352 10.4). A media
+// type or version other than vCard 3.0 and 4.0 fails the
+// CARDDAV:supported-address-data precondition of RFC 6352 8.6 and 8.7.
+func parseAddressData(e xml.StartElement, pv dav.PropertyValue) (*addressDataRequest, error) {
+	req := &addressDataRequest{}
+	if ct, ok := attr(e, "content-type"); ok && strings.TrimSpace(ct) != "" {
+		mt, params := parseMediaType(ct)
+		switch mt {
+		case "text/vcard", "text/x-vcard":
+		case "text/directory":
+			req.version = "3.0"
+		default:
+			return nil, dav.NewError(http.StatusForbidden, dav.CardDAVName("supported-address-data"),
+				"address-data of type %s is not supported; ask for text/vcard, version 3.0 or 4.0", quoteShort(mt))
+		}
+		if v := params["version"]; len(v) > 0 {
+			req.version = strings.TrimSpace(v[0])
+		}
+	}
+	if v, ok := attr(e, "version"); ok {
+		req.version = strings.TrimSpace(v)
+	}
+	if req.version != "" && req.version != "3.0" && req.version != "4.0" {
+		return nil, dav.NewError(http.StatusForbidden, dav.CardDAVName("supported-address-data"),
+			"vCard version %s is not supported; ask for 3.0 or 4.0", quoteShort(req.version))
+	}
+	for i, n := range pv.Children {
+		switch n {
+		case dav.CardDAVName("allprop"):
+			req.props = nil
+			return req, nil
+		case dav.CardDAVName("prop"):
+			var name string
+			var noValue bool
+			for _, a := range pv.ChildAttrs[i] {
+				switch a.Name.Local {
+				case "name":
+					name = a.Value
+				case "novalue":
+					noValue = strings.EqualFold(strings.TrimSpace(a.Value), "yes")
+				}
+			}
+			group, prop, ok := splitPropName(name)
+			if !ok {
+				return nil, dav.Errorf(http.StatusBadRequest, "address-data: %q is not a vCard property name", name)
+			}
+			req.props = append(req.props, propSelector{name: prop, group: group, noValue: noValue})
+		}
+	}
+	return req, nil
+}
+
+// parseLimit reads the content of CARDDAV:limit (RFC 6352 10.6).
+func parseLimit(d *xml.Decoder) (int, error) {
+	n := -1
+	err := children(d, func(e xml.StartElement) error {
+		if e.Name != dav.CardDAVName("nresults") {
+			return skip(d)
+		}
+		s, err := readText(d)
+		if err != nil {
+			return err
+		}
+		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return dav.Errorf(http.StatusBadRequest, "nresults must be a whole number, not %q", clip(s))
+		}
+		n = int(min(v, maxNResults))
+		return nil
+	})
+	if err == nil && n < 0 {
+		err = dav.Errorf(http.StatusBadRequest, "limit needs an nresults element (RFC 6352 10.6)")
+	}
+	return n, err
+}
+
+// children calls fn for each child element of the element whose start tag
+// was just read, up to and including its end tag; fn must read the child
+// through its own end tag. Text and comments between children are
+// ignored.
+func children(d *xml.Decoder, fn func(xml.StartElement) error) error {
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return xmlError(err)
+		}
+		switch t := t.(type) {
+		case xml.StartElement:
+			if err := fn(t.Copy()); err != nil {
+				return err
+			}
+		case xml.EndElement:
+			return nil
+		}
+	}
+}
+
+// readText returns the character data of the element whose start tag was
+// just read, through its end tag. A child element is a 400.
+func readText(d *xml.Decoder) (string, error) {
+	var b strings.Builder
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return "", xmlError(err)
+		}
+		switch t := t.(type) {
+		case xml.CharData:
+			b.Write(t)
+		case xml.StartElement:
+			return "", dav.Errorf(http.StatusBadRequest, "element %s where text was expected", nameString(t.Name))
+		case xml.EndElement:
+			return b.String(), nil
+		}
+	}
+}
+
+// skip reads the rest of the element whose start tag was just read.
+func skip(d *xml.Decoder) error { return xmlError(d.Skip()) }
+
+// xmlError turns a decoding error into a 400 (dav errors pass through).
+func xmlError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *dav.Error
+	if errors.As(err, &de) {
+		return de
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML: unexpected end of body", Err: err}
+	}
+	return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML: " + err.Error(), Err: err}
+}
+
+// attr returns the value of the unqualified attribute name.
+func attr(e xml.StartElement, name string) (string, bool) {
+	for _, a := range e.Attr {
+		if a.Name.Space == "" && a.Name.Local == name {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// nameString formats an element name for messages.
+func nameString(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return "{" + n.Space + "}" + n.Local
+}

@@ -1,0 +1,440 @@
+package dav
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pgdav/pgdav/backend"
+)
+
+// The sync-collection REPORT (RFC 6578). It is answered here, for every
+// collection type alike, on calendars, address books and their homes;
+// the types contribute only the rendering of their data property
+// (CollectionType.DataProp). The delta comes from the store's change log
+// (backend.Store.Changes, backend/README.md): one snapshot, read in
+// sequence-number order and streamed.
+
+// reportSyncCollection is the root element of the REPORT.
+var reportSyncCollection = DAVName("sync-collection")
+
+// syncReportOn reports whether resources of kind answer sync-collection:
+// collections, and the homes (Apple asks the calendar home,
+// clients.md §2 item 7; see syncHome).
+func syncReportOn(kind ResourceKind) bool { return kind == KindCollection || kind == KindHome }
+
+// DefaultSyncMaxResults is the most members one sync-collection answer
+// carries when the server is not configured otherwise (serve's
+// --sync-max-results): a first sync of a larger collection is paged
+// (RFC 6578 3.6), each page continuing where the last stopped.
+const DefaultSyncMaxResults = 10000
+
+// SyncStore is what sync-collection needs from the store besides Store;
+// *backend.Store has it. A handler whose store lacks it answers the
+// REPORT with 501.
+type SyncStore interface {
+	Changes(ctx context.Context, q backend.ChangeQuery, fn func(*backend.Change) error) (backend.ChangeSet, error)
+}
+
+// syncRequest is a parsed DAV:sync-collection body (RFC 6578 6.1).
+type syncRequest struct {
+	// token is the DAV:sync-token text, trimmed; "" asks for an initial
+	// sync (RFC 6578 3.4).
+	token string
+	// infinite is DAV:sync-level "infinite" (RFC 6578 3.3); a missing
+	// sync-level means 1 (OS X 10.7 sends none, clients.md §9.2).
+	infinite bool
+	// limit is DAV:limit/DAV:nresults (RFC 6578 3.7), 0 when not given.
+	limit int
+	// props are the children of DAV:prop in request order, each once.
+	props []PropertyValue
+}
+
+// maxSyncNResults bounds DAV:nresults; larger values mean "no limit".
+const maxSyncNResults = 1 << 30
+
+// parseSyncCollection parses a sync-collection body. Errors are *Error
+// 400: malformed XML, another root element, a second sync-token,
+// sync-level or limit, a sync-level other than 1 and infinite, an
+// nresults that is not a positive whole number. Unknown elements are
+// ignored (RFC 4918 17); a missing DAV:prop asks for no property, so each
+// member comes with an empty propstat.
+func parseSyncCollection(body []byte) (*syncRequest, error) {
+	d := NewDecoder(strings.NewReader(string(body)))
+	root, ok, err := ReadRoot(d)
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return nil, Errorf(http.StatusBadRequest, "the REPORT body is empty; expected a DAV:sync-collection element")
+	case root.Name != reportSyncCollection:
+		return nil, Errorf(http.StatusBadRequest, "expected DAV:sync-collection, got %s", nameString(root.Name))
+	}
+	req := &syncRequest{}
+	var seenToken, seenLevel, seenLimit bool
+	once := func(seen *bool, what string) error {
+		if *seen {
+			return Errorf(http.StatusBadRequest, "sync-collection holds more than one %s", what)
+		}
+		*seen = true
+		return nil
+	}
+	for done := false; !done; {
+		t, err := d.Token()
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		switch t := t.(type) {
+		case xml.EndElement:
+			done = true
+		case xml.StartElement:
+			if err := checkName(t.Name); err != nil {
+				return nil, err
+			}
+			switch t.Name {
+			case DAVName("sync-token"):
+				if err := once(&seenToken, "sync-token"); err != nil {
+					return nil, err
+				}
+				if req.token, err = readSyncText(d, t); err != nil {
+					return nil, err
+				}
+			case DAVName("sync-level"):
+				if err := once(&seenLevel, "sync-level"); err != nil {
+					return nil, err
+				}
+				v, err := readSyncText(d, t)
+				if err != nil {
+					return nil, err
+				}
+				switch {
+				case v == "1":
+				case strings.EqualFold(v, "infinite"), strings.EqualFold(v, "infinity"):
+					req.infinite = true
+				default:
+					return nil, Errorf(http.StatusBadRequest, "sync-level %q: want 1 or infinite (RFC 6578 6.3)", clipText(v))
+				}
+			case DAVName("limit"):
+				if err := once(&seenLimit, "limit"); err != nil {
+					return nil, err
+				}
+				if req.limit, err = readSyncLimit(d); err != nil {
+					return nil, err
+				}
+			case DAVName("prop"):
+				props, err := readProps(d)
+				if err != nil {
+					return nil, err
+				}
+				for _, pv := range props {
+					if !containsProp(req.props, pv.Name) {
+						req.props = append(req.props, pv)
+					}
+				}
+			default:
+				if err := skip(d); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if err := EndDocument(d); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// readSyncText reads an element that holds only text and returns the
+// text, trimmed.
+func readSyncText(d *xml.Decoder, start xml.StartElement) (string, error) {
+	pv, err := ReadPropertyValue(d, start)
+	if err != nil {
+		return "", err
+	}
+	if len(pv.Children) > 0 {
+		return "", Errorf(http.StatusBadRequest, "%s holds an element; it holds text only", start.Name.Local)
+	}
+	return strings.TrimSpace(pv.Text), nil
+}
+
+// readSyncLimit reads the content of DAV:limit (RFC 5323 5.17): one
+// DAV:nresults, a positive whole number.
+func readSyncLimit(d *xml.Decoder) (int, error) {
+	n := 0
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return 0, bodyError(err)
+		}
+		switch t := t.(type) {
+		case xml.EndElement:
+			if n == 0 {
+				return 0, Errorf(http.StatusBadRequest, "limit needs an nresults element (RFC 5323 5.17)")
+			}
+			return n, nil
+		case xml.StartElement:
+			if err := checkName(t.Name); err != nil {
+				return 0, err
+			}
+			if t.Name != DAVName("nresults") {
+				if err := skip(d); err != nil {
+					return 0, err
+				}
+				continue
+			}
+			s, err := readSyncText(d, t)
+			if err != nil {
+				return 0, err
+			}
+			v, err := strconv.ParseUint(s, 10, 64)
+			if err != nil || v == 0 {
+				return 0, Errorf(http.StatusBadRequest, "nresults %q: want a whole number of at least 1", clipText(s))
+			}
+			n = int(min(v, maxSyncNResults))
+		}
+	}
+}
+
+func containsProp(props []PropertyValue, n xml.Name) bool {
+	for _, p := range props {
+		if p.Name == n {
+			return true
+		}
+	}
+	return false
+}
+
+// clipText shortens client text quoted in a message.
+func clipText(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// syncTokenPrefix starts every collection token SyncToken makes.
+const syncTokenPrefix = "urn:pgdav:sync:"
+
+// syncPageToken is the token of an answer: SyncToken, and, for an answer
+// truncated inside a revision (one import records many members under
+// one), the name of the last member returned, base64url-encoded so the
+// token stays a URI (backend.ChangeSet.After).
+func syncPageToken(collectionID, seq int64, after string) string {
+	t := SyncToken(collectionID, seq)
+	if after != "" {
+		t += ":" + base64.RawURLEncoding.EncodeToString([]byte(after))
+	}
+	return t
+}
+
+// parseSyncToken reads a token made by syncPageToken: the collection's
+// id, the revision and the name to continue after ("" for none). Only the
+// canonical spelling is accepted (no signs, no leading zeros, canonical
+// base64url), so each state has one token.
+func parseSyncToken(s string) (collectionID, seq int64, after string, ok bool) {
+	rest, ok := strings.CutPrefix(s, syncTokenPrefix)
+	if !ok {
+		return 0, 0, "", false
+	}
+	idText, rest, ok := strings.Cut(rest, ":")
+	if !ok {
+		return 0, 0, "", false
+	}
+	seqText, afterText, paged := strings.Cut(rest, ":")
+	id, err1 := strconv.ParseInt(idText, 10, 64)
+	seq, err2 := strconv.ParseInt(seqText, 10, 64)
+	if err1 != nil || err2 != nil || id <= 0 || seq < 0 ||
+		strconv.FormatInt(id, 10) != idText || strconv.FormatInt(seq, 10) != seqText {
+		return 0, 0, "", false
+	}
+	if paged {
+		b, err := base64.RawURLEncoding.DecodeString(afterText)
+		if err != nil || len(b) == 0 || !utf8.Valid(b) || base64.RawURLEncoding.EncodeToString(b) != afterText {
+			return 0, 0, "", false
+		}
+		after = string(b)
+	}
+	return id, seq, after, true
+}
+
+// invalidSyncToken is the answer to a token pgdav cannot compute a delta
+// from (RFC 6578 3.2, DAV:valid-sync-token): 403, or 400 for Thunderbird
+// on address books, whose CardDAV code resynchronises on 400 only
+// (clients.md §9.2, docs/compatibility.md). The body is the same.
+func invalidSyncToken(r *http.Request, res *Resource, format string, args ...any) *Error {
+	status := http.StatusForbidden
+	if res.Type != nil && res.Type.Kind() == backend.KindAddressBook && strings.Contains(r.UserAgent(), "Thunderbird/") {
+		status = http.StatusBadRequest
+	}
+	return NewError(status, DAVName("valid-sync-token"), format+"; synchronise again with an empty sync-token", args...)
+}
+
+// syncTokenXML is the DAV:sync-token element that ends every answer
+// (RFC 6578 3.2: a direct child of DAV:multistatus, after the responses).
+func syncTokenXML(token string) string {
+	return "<D:sync-token>" + EscapeText(token) + "</D:sync-token>\n"
+}
+
+// syncCollection answers a sync-collection REPORT on res. The Depth
+// header is ignored: RFC 6578 3.2 wants 0, but DAVx5 and Evolution send
+// 0, Thunderbird and Apple 1, and go-webdav none (clients.md §9.2).
+func (h *Handler) syncCollection(w http.ResponseWriter, r *http.Request, res *Resource, body []byte) error {
+	if res.Type == nil || !syncReportOn(res.Kind) {
+		// An object (or a place without members): RFC 6578 defines no
+		// precondition of its own, so RFC 3253 3.6's applies.
+		return NewError(http.StatusForbidden, DAVName("supported-report"),
+			"sync-collection is answered on calendars, address books and their homes, not on this resource")
+	}
+	req, err := parseSyncCollection(body)
+	if err != nil {
+		return err
+	}
+	if res.Kind == KindHome {
+		return h.syncHome(w, r, res, req)
+	}
+	return h.syncMembers(w, r, res, req)
+}
+
+// syncProp is one requested property: computed by Props, or rendered by
+// the collection type (its data property).
+type syncProp struct {
+	name   xml.Name
+	render func(*Resource) (Prop, error)
+}
+
+// syncPlan sorts the requested properties into the type's data
+// properties and the rest, which Props computes; pf asks for the rest,
+// in request order. Errors are the type's (*Error, before any output).
+func syncPlan(ct CollectionType, props []PropertyValue) (plan []syncProp, pf *Propfind, withData bool, err error) {
+	pf = &Propfind{Kind: PropfindProp}
+	for _, pv := range props {
+		render, err := ct.DataProp(pv)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		plan = append(plan, syncProp{name: pv.Name, render: render})
+		if render == nil {
+			pf.Props = append(pf.Props, pv.Name)
+		} else {
+			withData = true
+		}
+	}
+	return plan, pf, withData, nil
+}
+
+// syncProps computes the properties of member m in request order into
+// buf's storage.
+func (h *Handler) syncProps(ctx context.Context, m *Resource, plan []syncProp, pf *Propfind, buf []Prop) ([]Prop, error) {
+	var rest []Prop
+	if len(pf.Props) > 0 {
+		var err error
+		if rest, err = h.Props(ctx, m, pf); err != nil {
+			return nil, err
+		}
+	}
+	out := buf[:0]
+	for _, p := range plan {
+		if p.render == nil {
+			out = append(out, rest[0])
+			rest = rest[1:]
+			continue
+		}
+		v, err := p.render(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// syncMembers answers sync-collection on a calendar or address book
+// (RFC 6578 3.2-3.7). With an empty token every member comes with the
+// requested properties (3.4); with a token, every member created or
+// changed since comes with them and every member deleted since as a
+// response with its href and a 404 status, no propstat (3.5); each
+// member once, in the order of its latest change. sync-level infinite
+// is answered as 1: these collections have no child collections (3.3).
+//
+// An answer holds at most the client's nresults and the server's
+// SyncMaxResults members; when more are pending it ends with a 507
+// response for the Request-URI (3.6) and a token from which the next
+// request continues, without gap or repeat. The token is always the last
+// child of the multistatus, and comes from the same database snapshot as
+// the members, so it works on any node and after a restart.
+func (h *Handler) syncMembers(w http.ResponseWriter, r *http.Request, res *Resource, req *syncRequest) error {
+	ss, ok := h.store.(SyncStore)
+	if !ok {
+		return Errorf(http.StatusNotImplemented, "sync-collection needs a store with a change log")
+	}
+	coll := res.Collection
+	q := backend.ChangeQuery{CollectionID: coll.ID, Initial: req.token == ""}
+	if !q.Initial {
+		id, seq, after, ok := parseSyncToken(req.token)
+		if !ok {
+			return invalidSyncToken(r, res, "the sync-token was not issued by this server")
+		}
+		if id != coll.ID {
+			return invalidSyncToken(r, res, "the sync-token belongs to another collection")
+		}
+		q.Since, q.After = seq, after
+	}
+	plan, pf, withData, err := syncPlan(res.Type, req.props)
+	if err != nil {
+		return err
+	}
+	data, dead := h.needs(res, pf)
+	q.WithData, q.WithProperties = withData || data, dead
+	q.Limit = h.cfg.SyncMaxResults
+	if req.limit > 0 && (q.Limit <= 0 || req.limit < q.Limit) {
+		q.Limit = req.limit
+	}
+
+	ctx := r.Context()
+	ms := NewMultistatus(w, MultistatusOptions{Minimal: PreferMinimal(r)})
+	// One Resource and one property slice for every member: a
+	// 100 000-member answer allocates per member only what encoding needs.
+	m := &Resource{Kind: KindObject, Type: res.Type, Principal: res.Principal, Collection: coll, h: h, deadLoaded: true}
+	buf := make([]Prop, 0, len(plan))
+	set, err := ss.Changes(ctx, q, func(c *backend.Change) error {
+		href := h.objectHref(res.Type, res.Principal.Name, coll.Slug, c.Name)
+		if c.Deleted {
+			return ms.StatusResponse(href, http.StatusNotFound)
+		}
+		m.Object, m.Href, m.dead = &c.Object, href, c.Properties
+		props, err := h.syncProps(ctx, m, plan, pf, buf)
+		if err != nil {
+			return err
+		}
+		buf = props[:0]
+		return ms.Response(href, props)
+	})
+	switch {
+	case errors.Is(err, backend.ErrTokenExpired):
+		return invalidSyncToken(r, res, "the sync-token is too old: changes it needs were pruned")
+	case errors.Is(err, backend.ErrTokenUnknown):
+		return invalidSyncToken(r, res, "the sync-token names a state this collection never had")
+	case err == nil:
+		var extra []string
+		if set.Truncated {
+			extra = append(extra, truncatedSyncResponse(res.Href, q.Limit))
+		}
+		err = ms.Close(append(extra, syncTokenXML(syncPageToken(coll.ID, set.Seq, set.After)))...)
+	}
+	return finish(ctx, ms, err)
+}
+
+// truncatedSyncResponse is the response for the Request-URI that marks a
+// truncated answer (RFC 6578 3.6): 507 with the
+// DAV:number-of-matches-within-limits precondition of RFC 5323 5.17.
+func truncatedSyncResponse(href string, limit int) string {
+	return "<D:response>" + hrefXML(href) + "<D:status>" + statusLine(http.StatusInsufficientStorage) + "</D:status>" +
+		"<D:error><D:number-of-matches-within-limits/></D:error>" +
+		"<D:responsedescription>more changes are pending: " + strconv.Itoa(limit) +
+		" are returned; ask again with the sync-token of this answer</D:responsedescription></D:response>\n"
+}
