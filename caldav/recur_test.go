@@ -377,7 +377,11 @@ func TestRecurAgainstRRuleGo(t *testing.T) {
 		}
 		return strings.Join(s, ",")
 	}
-	for i := range 1500 {
+	n := 1000
+	if testing.Short() {
+		n = 150
+	}
+	for i := range n {
 		freq := freqs[rnd.Intn(len(freqs))]
 		parts := []string{"FREQ=" + freq, fmt.Sprintf("COUNT=%d", 1+rnd.Intn(40))}
 		subDaily := freq == "HOURLY" || freq == "MINUTELY"

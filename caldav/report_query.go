@@ -33,7 +33,7 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 	}
 	ms := dav.NewMultistatus(w, dav.MultistatusOptions{Minimal: dav.PreferMinimal(r)})
 	emit := func(o backend.Object) error {
-		ok, err := t.matches(ctx, q.Filter, &o, floating)
+		ok, err := t.matches(ctx, q, &o, floating)
 		if err != nil || !ok {
 			return err
 		}
@@ -80,14 +80,20 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 // when it was written; one that no longer does (or whose recurrence rule
 // is beyond evaluation) is logged and left out rather than failing the
 // whole answer.
-func (t *Type) matches(ctx context.Context, f *compFilter, o *backend.Object, floating *time.Location) (bool, error) {
-	if f == nil {
+func (t *Type) matches(ctx context.Context, q *calendarQuery, o *backend.Object, floating *time.Location) (bool, error) {
+	if q.Filter == nil {
 		return true, nil
 	}
 	cal, err := decodeCalendar(o.Data)
 	if err == nil {
+		tc := newTimeContext(cal, floating)
+		if q.Timezone == nil && q.TimezoneCal != nil {
+			// RFC 4791 9.8: a query's own VTIMEZONE that no zone table
+			// knows still defines the floating zone.
+			tc.useFloatingVTimezone(q.TimezoneCal)
+		}
 		var ok bool
-		ok, err = f.matches(newTimeContext(cal, floating), cal)
+		ok, err = q.Filter.matches(tc, cal)
 		if err == nil {
 			return ok, nil
 		}
