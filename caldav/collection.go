@@ -66,6 +66,14 @@ func (t *Type) CollectionProps() []dav.LiveProp {
 		{Name: dav.CalDAVName("supported-calendar-data"), Protected: true, Value: func(*dav.Resource) (string, bool) {
 			return `<C:calendar-data content-type="text/calendar" version="2.0"/>`, true
 		}},
+		// RFC 4791 7.5.1: the collations text-match accepts.
+		{Name: dav.CalDAVName("supported-collation-set"), Protected: true, Value: func(*dav.Resource) (string, bool) {
+			var b strings.Builder
+			for _, c := range supportedCollations {
+				b.WriteString("<C:supported-collation>" + dav.EscapeText(c) + "</C:supported-collation>")
+			}
+			return b.String(), true
+		}},
 		{Name: dav.CalDAVName("max-resource-size"), Protected: true, Value: func(*dav.Resource) (string, bool) {
 			return strconv.FormatInt(t.maxResourceSize, 10), true
 		}},

@@ -249,6 +249,16 @@ func TestCalendarQueryErrors(t *testing.T) {
 			r.condition(t, tc.status, cName(tc.cond))
 		}
 	}
+	// RFC 4791 7.5.1: the collations are advertised.
+	coll, _ := e.propOf(t, "bernard", "/calendars/bernard/work/", cName("supported-collation-set"))
+	var collations []string
+	for _, c := range coll.all(cName("supported-collation")) {
+		collations = append(collations, c.Text)
+	}
+	slices.Sort(collations)
+	if want := []string{"i;ascii-casemap", "i;octet", "i;unicode-casemap"}; !slices.Equal(collations, want) {
+		t.Errorf("supported-collation-set %v, want %v", collations, want)
+	}
 	// Every REPORT this calendar answers is advertised, and only those.
 	set, _ := e.propOf(t, "bernard", "/calendars/bernard/work/", dName("supported-report-set"))
 	var reports []string
