@@ -84,6 +84,33 @@ func BenchmarkChanges(b *testing.B) {
 				b.Logf("EXPLAIN ANALYZE:\n%s", plan)
 			})
 		}
+		// A page of a paged first sync (getetag only), at the start and
+		// at the end of the collection: its cost does not depend on
+		// where it starts, nor on the collection's size.
+		last, err := s.Changes(ctx, backend.ChangeQuery{CollectionID: cal.ID, Initial: true, Limit: n - 1000}, func(*backend.Change) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, page := range []struct {
+			name string
+			q    backend.ChangeQuery
+		}{
+			{"first", backend.ChangeQuery{CollectionID: cal.ID, Initial: true, Limit: 1000}},
+			{"last", backend.ChangeQuery{CollectionID: cal.ID, Since: last.Seq, After: last.After, Limit: 1000}},
+		} {
+			if page.name == "last" && n <= 1000 {
+				continue // the first page is the last
+			}
+			b.Run(fmt.Sprintf("objects=%d/page-1000-%s", n, page.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					got := 0
+					if _, err := s.Changes(ctx, page.q, func(*backend.Change) error { got++; return nil }); err != nil || got != 1000 {
+						b.Fatalf("page of %d, %v", got, err)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -59,10 +59,10 @@ func TestChangesInitialAndDelta(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	f.put(t, f.cal.ID, "a.ics", "a", "A1")  // 1
-	f.put(t, f.cal.ID, "b.ics", "b", "B1")  // 2
-	f.put(t, f.cal.ID, "c.ics", "c", "C1")  // 3
-	f.put(t, f.alt.ID, "x.ics", "x", "X1")  // other collection
+	f.put(t, f.cal.ID, "a.ics", "a", "A1")                                                 // 1
+	f.put(t, f.cal.ID, "b.ics", "b", "B1")                                                 // 2
+	f.put(t, f.cal.ID, "c.ics", "c", "C1")                                                 // 3
+	f.put(t, f.alt.ID, "x.ics", "x", "X1")                                                 // other collection
 	if err := f.s.DeleteObject(ctx, f.cal.ID, "b.ics", backend.Conditions{}); err != nil { // 4
 		t.Fatal(err)
 	}
@@ -78,9 +78,9 @@ func TestChangesInitialAndDelta(t *testing.T) {
 		t.Fatalf("initial a.ics = %+v", a)
 	}
 
-	f.put(t, f.cal.ID, "a.ics", "a", "A2") // 5
-	f.put(t, f.cal.ID, "a.ics", "a", "A3") // 6
-	f.put(t, f.cal.ID, "d.ics", "d", "D1") // 7
+	f.put(t, f.cal.ID, "a.ics", "a", "A2")                                                 // 5
+	f.put(t, f.cal.ID, "a.ics", "a", "A3")                                                 // 6
+	f.put(t, f.cal.ID, "d.ics", "d", "D1")                                                 // 7
 	if err := f.s.DeleteObject(ctx, f.cal.ID, "c.ics", backend.Conditions{}); err != nil { // 8
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestChangesPaging(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	f.put(t, f.cal.ID, "first.ics", "first", "1") // 1
+	f.put(t, f.cal.ID, "first.ics", "first", "1")                                 // 1
 	if _, err := f.s.ImportObjects(ctx, f.cal.ID, importWrites(25)); err != nil { // 2, all 25
 		t.Fatal(err)
 	}
@@ -354,10 +354,10 @@ func TestPruneTombstones(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	f.put(t, f.cal.ID, "keep.ics", "keep", "1") // 1
-	f.put(t, f.cal.ID, "old1.ics", "old1", "1") // 2
-	f.put(t, f.cal.ID, "old2.ics", "old2", "1") // 3
-	f.put(t, f.cal.ID, "new.ics", "new", "1")   // 4
+	f.put(t, f.cal.ID, "keep.ics", "keep", "1")                     // 1
+	f.put(t, f.cal.ID, "old1.ics", "old1", "1")                     // 2
+	f.put(t, f.cal.ID, "old2.ics", "old2", "1")                     // 3
+	f.put(t, f.cal.ID, "new.ics", "new", "1")                       // 4
 	for _, n := range []string{"old1.ics", "old2.ics", "new.ics"} { // 5, 6, 7
 		if err := f.s.DeleteObject(ctx, f.cal.ID, n, backend.Conditions{}); err != nil {
 			t.Fatal(err)

@@ -37,6 +37,11 @@ func TestServeDemoAccountRestartAndCrash(t *testing.T) {
 	if resp, _ := s.do("PROPFIND", "/principals/demo/", "demo", password, nil); resp.StatusCode == 401 {
 		t.Fatal("demo credentials refused")
 	}
+	// The access log line is written when the response is done, which
+	// may be just after the client has read it.
+	for i := 0; i < 50 && !strings.Contains(s.logs.String(), `"user":"demo"`); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
 	checkAccessLog(t, s.logs.String())
 
 	// SIGTERM: clean exit, embedded PostgreSQL stopped.

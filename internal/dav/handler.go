@@ -215,6 +215,9 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, t target, p bac
 	if !ok {
 		return Errorf(http.StatusBadRequest, "a REPORT needs a body")
 	}
+	if done, err := h.principalReport(w, r, res, root.Name, body); done {
+		return err // expand-property, principal-search-property-set (principal_reports.go)
+	}
 	if root.Name == reportSyncCollection {
 		// Answered here for every collection type (sync.go).
 		return h.syncCollection(w, r, res, body)

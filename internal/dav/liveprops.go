@@ -158,13 +158,20 @@ func (h *Handler) buildLiveTables() liveTables {
 		}},
 	}
 
+	home := []LiveProp{
+		// RFC 6578 4 on the home: the token a home-level sync-collection
+		// (sync_home.go) answers to.
+		{Name: DAVName("sync-token"), Protected: true, Value: func(res *Resource) (string, bool) {
+			return EscapeText(res.homeToken), res.homeToken != ""
+		}},
+	}
 	lt := liveTables{byKind: map[ResourceKind]liveTable{}, byType: map[typeKindKey]liveTable{}, names: map[xml.Name]bool{}}
 	lt.byKind[KindRoot] = newLiveTable(common)
 	lt.byKind[KindPrincipals] = newLiveTable(common)
 	lt.byKind[KindPrincipal] = newLiveTable(common, principal, owned)
 	for _, ct := range h.types {
 		lt.byType[typeKindKey{ct, KindHomes}] = newLiveTable(common)
-		lt.byType[typeKindKey{ct, KindHome}] = newLiveTable(common, owned)
+		lt.byType[typeKindKey{ct, KindHome}] = newLiveTable(common, owned, home)
 		lt.byType[typeKindKey{ct, KindCollection}] = newLiveTable(common, collection, ct.CollectionProps(), owned)
 		lt.byType[typeKindKey{ct, KindObject}] = newLiveTable(common, object, ct.ObjectProps(), owned)
 	}
@@ -221,6 +228,12 @@ func (h *Handler) privileges(res *Resource) (string, bool) {
 // calendar, Apple on the calendar home, clients.md §2 item 7).
 func supportedReports(res *Resource) (string, bool) {
 	if res.Type == nil {
+		// Root and principals: the reports of principal_reports.go.
+		switch res.Kind {
+		case KindPrincipal, KindPrincipals:
+			return "<D:supported-report><D:report>" + emptyElement(reportExpandProperty) + "</D:report></D:supported-report>" +
+				"<D:supported-report><D:report>" + emptyElement(reportPrincipalSearchPropSet) + "</D:report></D:supported-report>", true
+		}
 		return "", true
 	}
 	var b strings.Builder

@@ -19,6 +19,7 @@ type Resource struct {
 	Object     *backend.Object     // objects
 
 	h          *Handler
+	homeToken  string // KindHome: the home's sync-token (RFC 6578 4), loaded with it
 	dead       []backend.DeadProperty
 	deadLoaded bool
 }
@@ -41,6 +42,13 @@ func (h *Handler) load(ctx context.Context, t target, p backend.Principal) (*Res
 		res.Href = h.href(true, t.ctype.HomeSegment())
 	case KindHome:
 		res.Href = h.homeHref(t.ctype, p.Name)
+		// Apple reads the home's sync-token in its Depth-1 listing and
+		// syncs the home with it (clients.md §3).
+		cols, err := h.store.ListCollections(ctx, p.ID, t.ctype.Kind())
+		if err != nil {
+			return nil, err
+		}
+		res.homeToken = homeSyncToken(p.ID, t.ctype.Kind(), cols)
 	case KindCollection, KindObject:
 		c, err := h.store.GetCollection(ctx, p.ID, t.ctype.Kind(), t.slug)
 		if err != nil {

@@ -57,7 +57,9 @@ func (h *Handler) allow(kind ResourceKind, exists bool, t target) []string {
 	case KindObject:
 		m = append(m, "PROPPATCH", "PUT", "DELETE", "COPY", "MOVE")
 	}
-	if t.ctype != nil && len(t.ctype.Reports(kind)) > 0 {
+	// sync-collection (answered here for every type) on homes and
+	// collections, plus each type's own REPORTs.
+	if t.ctype != nil && (kind == KindHome || kind == KindCollection || len(t.ctype.Reports(kind)) > 0) {
 		m = append(m, "REPORT")
 	}
 	return m

@@ -350,7 +350,7 @@ func TestSyncCollectionErrors(t *testing.T) {
 	thunderbird := "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.2"
 	for _, tc := range []struct {
 		name, path, token, ua string
-		status               int
+		status                int
 	}{
 		{"garbage", syncCal, "nonsense", "", 403},
 		{"Apple's invented UUID", syncBook, "b905a5fd-ce23-4190-9be3-236969d071a8", "", 403},
@@ -426,7 +426,7 @@ func TestSyncCollectionErrors(t *testing.T) {
 
 // newSyncEnv is newDAVEnv with the server configured by cfg; it also
 // returns the database's connection string, for a second node.
-func newSyncEnv(t *testing.T, cfg Config, users ...string) (*davEnv, string) {
+func newSyncEnv(t testing.TB, cfg Config, users ...string) (*davEnv, string) {
 	t.Helper()
 	conn := backendtest.NewDatabase(t)
 	store := backendtest.Open(t, conn)
@@ -452,7 +452,7 @@ func newSyncEnv(t *testing.T, cfg Config, users ...string) (*davEnv, string) {
 
 // node is another pgdav server with the configuration cfg on store,
 // which may be e's or another pool to e's database, with e's users.
-func (e *davEnv) node(t *testing.T, store *backend.Store, cfg Config) *davEnv {
+func (e *davEnv) node(t testing.TB, store *backend.Store, cfg Config) *davEnv {
 	t.Helper()
 	cfg.AuthCacheTTL = time.Hour
 	s := New(cfg, store)
