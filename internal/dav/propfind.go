@@ -26,6 +26,13 @@ type Propfind struct {
 	// Props are the requested properties of a PropfindProp request, in
 	// order and without duplicates.
 	Props []xml.Name
+	// Values are the property elements of Props, parallel to it: some
+	// carry a request inside (RFC 4791 9.6 calendar-data with comp/prop
+	// selection or expand; RFC 6352 10.4 address-data).
+	Values []PropertyValue
+	// data holds, per collection type, the renderers of the data
+	// properties among Values (Handler.prepareData).
+	data map[CollectionType]map[xml.Name]func(*Resource) (Prop, error)
 	// Include are the extra properties of a PropfindAllProp request
 	// (RFC 4918 §14.8).
 	Include []xml.Name
@@ -67,12 +74,7 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 			switch t.Name {
 			case DAVName("prop"):
 				prop = true
-				names, err = ReadNames(d)
-				for _, n := range names {
-					if !containsName(pf.Props, n) {
-						pf.Props = append(pf.Props, n)
-					}
-				}
+				err = readPropValues(d, pf)
 			case DAVName("include"):
 				names, err = ReadNames(d)
 				for _, n := range names {
@@ -110,6 +112,32 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 		pf.Kind = PropfindAllProp
 	}
 	return pf, nil
+}
+
+// readPropValues reads the children of a PROPFIND's DAV:prop whole.
+func readPropValues(d *xml.Decoder, pf *Propfind) error {
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return bodyError(err)
+		}
+		switch t := t.(type) {
+		case xml.StartElement:
+			if err := checkName(t.Name); err != nil {
+				return err
+			}
+			pv, err := ReadPropertyValue(d, t)
+			if err != nil {
+				return err
+			}
+			if !containsName(pf.Props, pv.Name) {
+				pf.Props = append(pf.Props, pv.Name)
+				pf.Values = append(pf.Values, pv)
+			}
+		case xml.EndElement:
+			return nil
+		}
+	}
 }
 
 // nameString formats a name for messages as {namespace}local.

@@ -26,6 +26,9 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, t target, p b
 	if err != nil {
 		return err
 	}
+	if err := h.prepareData(pf); err != nil {
+		return err
+	}
 	ctx := r.Context()
 	res, err := h.load(ctx, t, p)
 	if err != nil {
@@ -115,6 +118,14 @@ func (h *Handler) Props(ctx context.Context, res *Resource, pf *Propfind) ([]Pro
 		}
 	default:
 		for _, n := range pf.Props {
+			if render := pf.data[res.Type][n]; render != nil && res.Kind == KindObject {
+				p, err := render(res)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, p)
+				continue
+			}
 			if lp, ok := live.get(n); ok {
 				out = append(out, liveValue(lp, res))
 				continue
@@ -136,6 +147,32 @@ func (h *Handler) Props(ctx context.Context, res *Resource, pf *Propfind) ([]Pro
 		}
 	}
 	return out, nil
+}
+
+// prepareData parses, once per request and before the first byte, the
+// data properties a PROPFIND asks for with a request inside (RFC 4791
+// 9.6: calendar-data may select components and properties or expand
+// recurrences in PROPFIND too), so a bad one is refused whole.
+func (h *Handler) prepareData(pf *Propfind) error {
+	for _, pv := range pf.Values {
+		for _, ct := range h.types {
+			render, err := ct.DataProp(pv)
+			if err != nil {
+				return err
+			}
+			if render == nil {
+				continue
+			}
+			if pf.data == nil {
+				pf.data = map[CollectionType]map[xml.Name]func(*Resource) (Prop, error){}
+			}
+			if pf.data[ct] == nil {
+				pf.data[ct] = map[xml.Name]func(*Resource) (Prop, error){}
+			}
+			pf.data[ct][pv.Name] = render
+		}
+	}
+	return nil
 }
 
 func liveValue(lp LiveProp, res *Resource) Prop {

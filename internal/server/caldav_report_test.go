@@ -396,3 +396,29 @@ func TestCalendarReportsWithDeadPropertiesConcurrently(t *testing.T) {
 		t.Fatalf("dead property in the REPORT: %d %v", st, v)
 	}
 }
+
+// RFC 4791 9.6: calendar-data in a PROPFIND may select components and
+// properties like in a REPORT; a request the server cannot honour is
+// refused before anything is written.
+func TestPropfindCalendarDataSelection(t *testing.T) {
+	t.Parallel()
+	e := appendixBCalendar(t)
+	body := `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/>` +
+		`<C:calendar-data><C:comp name="VCALENDAR"><C:prop name="VERSION"/><C:comp name="VEVENT">` +
+		`<C:prop name="SUMMARY"/><C:prop name="UID"/></C:comp></C:comp></C:calendar-data></D:prop></D:propfind>`
+	for _, depth := range []string{"0", "1"} {
+		path := "/calendars/bernard/work/"
+		if depth == "0" {
+			path += "abcd1.ics"
+		}
+		ms := e.do(t, "bernard", "PROPFIND", path, body, "Depth: "+depth).want(t, http.StatusMultiStatus).multistatus(t)
+		data, st := ms.response(t, "/calendars/bernard/work/abcd1.ics").prop(cName("calendar-data"))
+		if st != http.StatusOK || !strings.Contains(data.Text, "SUMMARY:Event #1") || strings.Contains(data.Text, "DTSTART") ||
+			strings.Contains(data.Text, "VTIMEZONE") {
+			t.Errorf("Depth %s: selected calendar-data (%d):\n%s", depth, st, data.Text)
+		}
+	}
+	bad := `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>` +
+		`<C:calendar-data content-type="application/json"/></D:prop></D:propfind>`
+	e.do(t, "bernard", "PROPFIND", "/calendars/bernard/work/", bad, "Depth: 1").condition(t, http.StatusForbidden, cName("supported-calendar-data"))
+}
