@@ -82,7 +82,7 @@ func parseCalendarDataRequest(d *xml.Decoder, start xml.StartElement) (*calendar
 				return err
 			}
 			if sel.name != ical.CompCalendar {
-				return badRequest("the comp in calendar-data must be VCALENDAR, not %s (RFC 4791 9.6.1)", clip(sel.name))
+				return badRequest("the comp in calendar-data must be VCALENDAR, not %s (RFC 4791 9.6.1)", dav.Clip(sel.name))
 			}
 			if !sel.whole() {
 				cd.comp = sel
@@ -127,13 +127,13 @@ func parseCalendarDataRequest(d *xml.Decoder, start xml.StartElement) (*calendar
 // content-type and version attributes (defaults text/calendar and 2.0).
 func checkCalendarDataType(start xml.StartElement) error {
 	if ct, ok := attr(start, "content-type"); ok {
-		if mt, _ := parseMediaType(ct); mt != "text/calendar" {
+		if mt, _ := dav.ParseMediaType(ct); mt != "text/calendar" {
 			return precondition(condSupportedData,
-				"calendar-data content-type %s is not supported; pgdav returns text/calendar only", quoteShort(ct))
+				"calendar-data content-type %s is not supported; pgdav returns text/calendar only", dav.QuoteShort(ct))
 		}
 	}
 	if v, ok := attr(start, "version"); ok && strings.TrimSpace(v) != "2.0" {
-		return precondition(condSupportedData, "calendar-data version %s is not supported; pgdav returns iCalendar 2.0 only", quoteShort(v))
+		return precondition(condSupportedData, "calendar-data version %s is not supported; pgdav returns iCalendar 2.0 only", dav.QuoteShort(v))
 	}
 	return nil
 }
@@ -207,7 +207,7 @@ func parsePropSelector(t xml.StartElement) (propSelector, error) {
 		ps.noValue = true
 	case "no", "":
 	default:
-		return propSelector{}, badRequest("prop novalue is %s; it must be yes or no (RFC 4791 9.6.4)", quoteShort(v))
+		return propSelector{}, badRequest("prop novalue is %s; it must be yes or no (RFC 4791 9.6.4)", dav.QuoteShort(v))
 	}
 	return ps, nil
 }

@@ -41,7 +41,7 @@ func parseCollation(attr string, present bool) (string, error) {
 		return name, nil
 	}
 	return "", dav.NewError(http.StatusForbidden, dav.CalDAVName("supported-collation"),
-		"collation %s is not supported (supported: %s)", quoteShort(attr), strings.Join(supportedCollations, ", "))
+		"collation %s is not supported (supported: %s)", dav.QuoteShort(attr), strings.Join(supportedCollations, ", "))
 }
 
 // collationKey returns s prepared for a substring match under the

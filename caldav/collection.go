@@ -3,10 +3,11 @@ package caldav
 import (
 	"encoding/xml"
 
-	"github.com/emersion/go-ical"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/emersion/go-ical"
 
 	"github.com/pgdav/pgdav/backend"
 	"github.com/pgdav/pgdav/internal/dav"

@@ -167,9 +167,9 @@ func (p *filterParser) compFilter(start xml.StartElement, parent *compFilter, de
 	}
 	switch {
 	case ranges > 1:
-		return nil, badRequest("comp-filter %s holds more than one time-range", clip(name))
+		return nil, badRequest("comp-filter %s holds more than one time-range", dav.Clip(name))
 	case f.IsNotDefined && (f.TimeRange != nil || len(f.Props) > 0 || len(f.Comps) > 0):
-		return nil, badRequest("comp-filter %s holds is-not-defined and other tests; RFC 4791 9.7.1 allows is-not-defined alone", clip(name))
+		return nil, badRequest("comp-filter %s holds is-not-defined and other tests; RFC 4791 9.7.1 allows is-not-defined alone", dav.Clip(name))
 	}
 	return f, checkCompPlace(f, parent)
 }
@@ -179,7 +179,7 @@ func (p *filterParser) compFilter(start xml.StartElement, parent *compFilter, de
 func checkCompPlace(f, parent *compFilter) error {
 	if parent == nil {
 		if f.Name != "VCALENDAR" {
-			return invalidFilter("the filter must start with comp-filter VCALENDAR, not %s (RFC 4791 9.7)", clip(f.Name))
+			return invalidFilter("the filter must start with comp-filter VCALENDAR, not %s (RFC 4791 9.7)", dav.Clip(f.Name))
 		}
 		if f.TimeRange != nil {
 			return invalidFilter("a time-range cannot apply to VCALENDAR; put it in a comp-filter for VEVENT, VTODO, VJOURNAL or VFREEBUSY (RFC 4791 9.9)")
@@ -187,13 +187,13 @@ func checkCompPlace(f, parent *compFilter) error {
 		return nil
 	}
 	if f.Name == "VCALENDAR" {
-		return invalidFilter("comp-filter VCALENDAR inside comp-filter %s; VCALENDAR is only the outermost component", clip(parent.Name))
+		return invalidFilter("comp-filter VCALENDAR inside comp-filter %s; VCALENDAR is only the outermost component", dav.Clip(parent.Name))
 	}
 	if allowed, known := parentsOf[f.Name]; known && !slices.Contains(allowed, parent.Name) {
-		return invalidFilter("comp-filter %s cannot be inside comp-filter %s: %s is only found in %s", f.Name, clip(parent.Name), f.Name, strings.Join(allowed, " or "))
+		return invalidFilter("comp-filter %s cannot be inside comp-filter %s: %s is only found in %s", f.Name, dav.Clip(parent.Name), f.Name, strings.Join(allowed, " or "))
 	}
 	if f.TimeRange != nil && !slices.Contains(timeRangeComponents, f.Name) && f.Name != "VALARM" {
-		return invalidFilter("a time-range cannot apply to %s; RFC 4791 9.9 defines it for VEVENT, VTODO, VJOURNAL, VFREEBUSY and VALARM", clip(f.Name))
+		return invalidFilter("a time-range cannot apply to %s; RFC 4791 9.9 defines it for VEVENT, VTODO, VJOURNAL, VFREEBUSY and VALARM", dav.Clip(f.Name))
 	}
 	return nil
 }
@@ -239,12 +239,12 @@ func (p *filterParser) propFilter(start xml.StartElement, comp *compFilter, dept
 	}
 	switch {
 	case tests > 1:
-		return nil, badRequest("prop-filter %s holds more than one time-range or text-match; RFC 4791 9.7.2 allows one", clip(name))
+		return nil, badRequest("prop-filter %s holds more than one time-range or text-match; RFC 4791 9.7.2 allows one", dav.Clip(name))
 	case f.IsNotDefined && (tests > 0 || len(f.Params) > 0):
-		return nil, badRequest("prop-filter %s holds is-not-defined and other tests; RFC 4791 9.7.2 allows is-not-defined alone", clip(name))
+		return nil, badRequest("prop-filter %s holds is-not-defined and other tests; RFC 4791 9.7.2 allows is-not-defined alone", dav.Clip(name))
 	case f.TimeRange != nil && !slices.Contains(timeRangeProps, name) && !strings.HasPrefix(name, "X-"):
 		return nil, invalidFilter("a time-range cannot apply to property %s of %s; RFC 4791 9.9 defines it for COMPLETED, CREATED, DTEND, DTSTAMP, DTSTART, DUE and LAST-MODIFIED",
-			clip(name), clip(comp.Name))
+			dav.Clip(name), dav.Clip(comp.Name))
 	}
 	return f, nil
 }
@@ -278,9 +278,9 @@ func (p *filterParser) paramFilter(start xml.StartElement, depth int) (*paramFil
 	}
 	switch {
 	case tests > 1:
-		return nil, badRequest("param-filter %s holds more than one text-match; RFC 4791 9.7.3 allows one", clip(name))
+		return nil, badRequest("param-filter %s holds more than one text-match; RFC 4791 9.7.3 allows one", dav.Clip(name))
 	case f.IsNotDefined && tests > 0:
-		return nil, badRequest("param-filter %s holds is-not-defined and text-match; RFC 4791 9.7.3 allows one of them", clip(name))
+		return nil, badRequest("param-filter %s holds is-not-defined and text-match; RFC 4791 9.7.3 allows one of them", dav.Clip(name))
 	}
 	return f, nil
 }
@@ -300,10 +300,10 @@ func (p *filterParser) textMatch(start xml.StartElement) (*textMatch, error) {
 		tm.Negate = true
 	case "no", "":
 	default:
-		return nil, badRequest("text-match negate-condition is %s; it must be yes or no (RFC 4791 9.7.5)", quoteShort(v))
+		return nil, badRequest("text-match negate-condition is %s; it must be yes or no (RFC 4791 9.7.5)", dav.QuoteShort(v))
 	}
 	tm.Text, err = readChildren(p.d, func(t xml.StartElement) error {
-		return badRequest("text-match holds an element (%s); it holds text only", clip(t.Name.Local))
+		return badRequest("text-match holds an element (%s); it holds text only", dav.Clip(t.Name.Local))
 	})
 	if err != nil {
 		return nil, err
@@ -323,7 +323,7 @@ func (p *filterParser) name(start xml.StartElement) (string, error) {
 	// would need a different evaluation; allof is what RFC 4791 does.
 	if v, ok := attr(start, "test"); ok && !strings.EqualFold(strings.TrimSpace(v), "allof") {
 		return "", dav.NewError(http.StatusForbidden, dav.CalDAVName(condSupportedFilter),
-			"%s test=%s is not supported; pgdav requires all tests of a filter to match (allof, RFC 4791 9.7)", start.Name.Local, quoteShort(v))
+			"%s test=%s is not supported; pgdav requires all tests of a filter to match (allof, RFC 4791 9.7)", start.Name.Local, dav.QuoteShort(v))
 	}
 	v, ok := attr(start, "name")
 	if !ok {
@@ -334,7 +334,7 @@ func (p *filterParser) name(start xml.StartElement) (string, error) {
 		return !('A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-')
 	}) >= 0 {
 		e := dav.NewError(http.StatusForbidden, dav.CalDAVName(condSupportedFilter),
-			"%s name %s is not an iCalendar name (letters, digits and '-')", start.Name.Local, quoteShort(v))
+			"%s name %s is not an iCalendar name (letters, digits and '-')", start.Name.Local, dav.QuoteShort(v))
 		// RFC 4791 7.8: report the filter element that is not supported.
 		e.ConditionBody = "<C:" + start.Name.Local + ` name="` + dav.EscapeText(v) + `"/>`
 		return "", e

@@ -2,6 +2,8 @@ package caldav
 
 import (
 	"strings"
+
+	"github.com/pgdav/pgdav/internal/dav"
 )
 
 // bodyKind says how a PUT's Content-Type bears on validating its body.
@@ -27,7 +29,7 @@ func checkMediaType(contentType string) (bodyKind, error) {
 	if strings.TrimSpace(contentType) == "" {
 		return bodyCalendar, nil // RFC 9110 8.3: the recipient may assume; we assume iCalendar
 	}
-	mt, params := parseMediaType(contentType)
+	mt, params := dav.ParseMediaType(contentType)
 	var kind bodyKind
 	switch mt {
 	case "text/calendar":
@@ -36,55 +38,13 @@ func checkMediaType(contentType string) (bodyKind, error) {
 		kind = bodyGeneric
 	default:
 		return 0, precondition(condSupportedData,
-			"media type %s is not supported here; send iCalendar as text/calendar", quoteShort(mt))
+			"media type %s is not supported here; send iCalendar as text/calendar", dav.QuoteShort(mt))
 	}
 	for _, cs := range params["charset"] {
 		if !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
 			return 0, precondition(condSupportedData,
-				"charset %s is not supported; send iCalendar as UTF-8 (RFC 5545 3.1.4)", quoteShort(cs))
+				"charset %s is not supported; send iCalendar as UTF-8 (RFC 5545 3.1.4)", dav.QuoteShort(cs))
 		}
 	}
 	return kind, nil
-}
-
-// parseMediaType splits a Content-Type value into its lower-cased media
-// type and its parameters (names lower-cased, values unquoted, every
-// occurrence kept). It is more forgiving than mime.ParseMediaType, which
-// gives up on a stray ";" or a repeated parameter and loses the charset
-// with it; here each parameter is judged on its own.
-func parseMediaType(s string) (string, map[string][]string) {
-	parts := splitUnquoted(s, ';')
-	mt := strings.ToLower(strings.TrimSpace(parts[0]))
-	params := make(map[string][]string)
-	for _, p := range parts[1:] {
-		name, value, ok := strings.Cut(p, "=")
-		if !ok {
-			continue
-		}
-		name = strings.ToLower(strings.TrimSpace(name))
-		value = strings.TrimSpace(value)
-		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
-			value = strings.ReplaceAll(value[1:len(value)-1], `\`, "")
-		}
-		params[name] = append(params[name], value)
-	}
-	return mt, params
-}
-
-// splitUnquoted splits s at every sep that is not inside a quoted string.
-func splitUnquoted(s string, sep byte) []string {
-	var parts []string
-	start, quoted := 0, false
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			quoted = !quoted
-		case sep:
-			if !quoted {
-				parts = append(parts, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(parts, s[start:])
 }

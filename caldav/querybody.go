@@ -348,7 +348,7 @@ func parseTimezoneID(text string) (*time.Location, error) {
 		return loc, nil
 	}
 	return nil, dav.NewError(http.StatusForbidden, dav.CalDAVName("valid-timezone"),
-		"timezone-id %s is not a time zone pgdav knows; send the VTIMEZONE in a timezone element instead (RFC 7809 3.1.6)", quoteShort(id))
+		"timezone-id %s is not a time zone pgdav knows; send the VTIMEZONE in a timezone element instead (RFC 7809 3.1.6)", dav.QuoteShort(id))
 }
 
 // parseLimit reads <C:limit><C:nresults>n</C:nresults></C:limit>.
@@ -364,7 +364,7 @@ func parseLimit(d *xml.Decoder) (int, error) {
 		}
 		v, err := strconv.Atoi(strings.TrimSpace(text))
 		if err != nil || v <= 0 {
-			return badRequest("nresults %s is not a positive number", quoteShort(text))
+			return badRequest("nresults %s is not a positive number", dav.QuoteShort(text))
 		}
 		n = v
 		return nil
@@ -422,7 +422,7 @@ func parseUTCTime(el, attrName, v string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, badRequest("%s %s %s is not a UTC date-time such as 20060104T000000Z (RFC 4791 9.9 requires \"date with UTC time\")",
-		el, attrName, quoteShort(v))
+		el, attrName, dav.QuoteShort(v))
 }
 
 // readChildren reads the content of the element whose start tag was just
@@ -452,7 +452,7 @@ func readChildren(d *xml.Decoder, fn func(xml.StartElement) error) (string, erro
 // readText reads an element that holds only text and returns the text.
 func readText(d *xml.Decoder, start xml.StartElement) (string, error) {
 	return readChildren(d, func(t xml.StartElement) error {
-		return badRequest("%s holds an element (%s); it holds text only", start.Name.Local, clip(t.Name.Local))
+		return badRequest("%s holds an element (%s); it holds text only", start.Name.Local, dav.Clip(t.Name.Local))
 	})
 }
 
@@ -499,11 +499,11 @@ func badRequest(format string, args ...any) error {
 func nameForMessage(n xml.Name) string {
 	switch n.Space {
 	case dav.NSCalDAV:
-		return "CALDAV:" + clip(n.Local)
+		return "CALDAV:" + dav.Clip(n.Local)
 	case dav.NSDAV:
-		return "DAV:" + clip(n.Local)
+		return "DAV:" + dav.Clip(n.Local)
 	}
-	return "{" + clip(n.Space) + "}" + clip(n.Local)
+	return "{" + dav.Clip(n.Space) + "}" + dav.Clip(n.Local)
 }
 
 func containsXMLName(names []xml.Name, n xml.Name) bool {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pgdav/pgdav/internal/dav"
 )
 
 // This file is pgdav's RRULE engine (RFC 5545 3.3.10). It expands a rule
@@ -112,7 +114,7 @@ const maxRecurList = 400
 func parseRecur(s string) (*recurRule, error) {
 	r := &recurRule{interval: 1, wkst: time.Monday}
 	bad := func(format string, args ...any) (*recurRule, error) {
-		return nil, invalidData("RRULE %s: %s (RFC 5545 3.3.10)", quoteShort(s), fmt.Sprintf(format, args...))
+		return nil, invalidData("RRULE %s: %s (RFC 5545 3.3.10)", dav.QuoteShort(s), fmt.Sprintf(format, args...))
 	}
 	seen := map[string]bool{}
 	hasFreq := false
@@ -124,10 +126,10 @@ func parseRecur(s string) (*recurRule, error) {
 		name = strings.ToUpper(strings.TrimSpace(name))
 		value = strings.ToUpper(strings.TrimSpace(value))
 		if !ok {
-			return bad("%s has no value", clip(part))
+			return bad("%s has no value", dav.Clip(part))
 		}
 		if seen[name] {
-			return bad("%s given twice", clip(name))
+			return bad("%s given twice", dav.Clip(name))
 		}
 		seen[name] = true
 		var err error
@@ -135,7 +137,7 @@ func parseRecur(s string) (*recurRule, error) {
 		case "FREQ":
 			f, ok := freqNames[value]
 			if !ok {
-				return bad("unknown FREQ %s", clip(value))
+				return bad("unknown FREQ %s", dav.Clip(value))
 			}
 			r.freq, hasFreq = f, true
 		case "INTERVAL":
@@ -177,7 +179,7 @@ func parseRecur(s string) (*recurRule, error) {
 		case "WKST":
 			wd, ok := weekdayNames[value]
 			if !ok {
-				return bad("unknown WKST %s", clip(value))
+				return bad("unknown WKST %s", dav.Clip(value))
 			}
 			r.wkst = wd
 		case "RSCALE":
@@ -187,7 +189,7 @@ func parseRecur(s string) (*recurRule, error) {
 		case "SKIP":
 		default:
 			if !strings.HasPrefix(name, "X-") {
-				return bad("unknown rule part %s", clip(name))
+				return bad("unknown rule part %s", dav.Clip(name))
 			}
 		}
 		if err != nil {
@@ -220,7 +222,7 @@ func recurInts(s string, lo, hi int, signed bool) ([]int, error) {
 			a = -a
 		}
 		if err != nil || a < lo || a > hi {
-			return nil, fmt.Errorf("%s is out of range", clip(it))
+			return nil, fmt.Errorf("%s is out of range", dav.Clip(it))
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
@@ -239,17 +241,17 @@ func recurWeekdays(s string) ([]recurWeekday, error) {
 	for _, it := range items {
 		it = strings.TrimSpace(it)
 		if len(it) < 2 {
-			return nil, fmt.Errorf("%s is not a weekday", clip(it))
+			return nil, fmt.Errorf("%s is not a weekday", dav.Clip(it))
 		}
 		wd, ok := weekdayNames[it[len(it)-2:]]
 		if !ok {
-			return nil, fmt.Errorf("%s is not a weekday", clip(it))
+			return nil, fmt.Errorf("%s is not a weekday", dav.Clip(it))
 		}
 		n := 0
 		if num := it[:len(it)-2]; num != "" {
 			v, err := strconv.Atoi(num)
 			if err != nil || v == 0 || v < -53 || v > 53 {
-				return nil, fmt.Errorf("%s has a bad ordinal", clip(it))
+				return nil, fmt.Errorf("%s has a bad ordinal", dav.Clip(it))
 			}
 			n = v
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-ical"
+	"github.com/pgdav/pgdav/internal/dav"
 )
 
 // maxUID bounds a UID in bytes. Nothing in RFC 5545 does; the store keeps
@@ -29,7 +30,7 @@ func checkVersion(cal *ical.Calendar) error {
 		v = strings.TrimSpace(v[i+1:])
 	}
 	if v != "2.0" {
-		return precondition(condSupportedData, "iCalendar VERSION %s is not supported (only 2.0)", quoteShort(p.Value))
+		return precondition(condSupportedData, "iCalendar VERSION %s is not supported (only 2.0)", dav.QuoteShort(p.Value))
 	}
 	return nil
 }
@@ -39,7 +40,7 @@ func checkVersion(cal *ical.Calendar) error {
 func checkObjectResource(cal *ical.Calendar, allowed []string) (ObjectInfo, error) {
 	if m := cal.Props.Get(ical.PropMethod); m != nil {
 		return ObjectInfo{}, invalidObject(
-			"METHOD:%s makes this an iTIP message; a calendar object resource must not have METHOD (RFC 4791 4.1)", clip(m.Value))
+			"METHOD:%s makes this an iTIP message; a calendar object resource must not have METHOD (RFC 4791 4.1)", dav.Clip(m.Value))
 	}
 	var comps []*ical.Component
 	var types []string
@@ -67,7 +68,7 @@ func checkObjectResource(cal *ical.Calendar, allowed []string) (ObjectInfo, erro
 		return ObjectInfo{}, invalidObject("the calendar has no VEVENT, VTODO, VJOURNAL or VFREEBUSY component")
 	case len(types) > 1:
 		return ObjectInfo{}, invalidObject(
-			"components of more than one type (%s); store each type in its own resource (RFC 4791 4.1)", clip(strings.Join(types, ", ")))
+			"components of more than one type (%s); store each type in its own resource (RFC 4791 4.1)", dav.Clip(strings.Join(types, ", ")))
 	}
 	comp, err := checkComponentSupported(types[0], allowed)
 	if err != nil {
@@ -96,7 +97,7 @@ func commonUID(comps []*ical.Component) (string, error) {
 			case strings.TrimSpace(v) == "":
 				continue
 			case own != "" && v != own:
-				return "", invalidData("%s has more than one UID (%s and %s); RFC 5545 3.8.4.7 allows one", c.Name, quoteShort(own), quoteShort(v))
+				return "", invalidData("%s has more than one UID (%s and %s); RFC 5545 3.8.4.7 allows one", c.Name, dav.QuoteShort(own), dav.QuoteShort(v))
 			}
 			own = v
 		}
@@ -107,7 +108,7 @@ func commonUID(comps []*ical.Component) (string, error) {
 			return "", invalidObject("the UID has %d bytes; pgdav accepts at most %d", len(own), maxUID)
 		case i > 0 && own != uid:
 			return "", invalidObject(
-				"components with different UIDs (%s and %s); store each UID in its own resource (RFC 4791 4.1)", quoteShort(uid), quoteShort(own))
+				"components with different UIDs (%s and %s); store each UID in its own resource (RFC 4791 4.1)", dav.QuoteShort(uid), dav.QuoteShort(own))
 		}
 		uid = own
 	}
@@ -137,7 +138,7 @@ func checkRecurrenceIDs(comps []*ical.Component) error {
 				return invalidObject("two %s components without RECURRENCE-ID; a resource has one master component (RFC 4791 4.1)", c.Name)
 			}
 			return invalidObject("two %s components with RECURRENCE-ID %s; each instance may be overridden once (RFC 5545 3.8.4.4)",
-				c.Name, quoteShort(rids[0].Value))
+				c.Name, dav.QuoteShort(rids[0].Value))
 		}
 		seen[key] = true
 	}

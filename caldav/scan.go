@@ -3,6 +3,8 @@ package caldav
 import (
 	"bytes"
 	"strings"
+
+	"github.com/pgdav/pgdav/internal/dav"
 )
 
 // Limits of the syntax scan. They bound what go-ical's decoder would
@@ -61,12 +63,12 @@ type scanner struct {
 func (s *scanner) line(num int, l []byte) error {
 	i := bytes.IndexAny(l, ";:")
 	if i < 0 {
-		return invalidData("line %d: %s has no ':' (a content line is NAME[;PARAM=VALUE]:VALUE)", num, quoteShort(string(l)))
+		return invalidData("line %d: %s has no ':' (a content line is NAME[;PARAM=VALUE]:VALUE)", num, dav.QuoteShort(string(l)))
 	}
 	if i == 0 {
 		return invalidData("line %d: the property name is empty", num)
 	}
-	name := clip(strings.ToUpper(string(l[:i])))
+	name := dav.Clip(strings.ToUpper(string(l[:i])))
 	valueAt, err := s.params(num, name, l, i)
 	if err != nil {
 		return err
@@ -85,7 +87,7 @@ func (s *scanner) params(num int, name string, l []byte, i int) (int, error) {
 			j++
 		}
 		if j == len(l) || l[j] != '=' {
-			return 0, invalidData("line %d: parameter %s of %s has no '=VALUE'", num, quoteShort(string(l[i:j])), name)
+			return 0, invalidData("line %d: parameter %s of %s has no '=VALUE'", num, dav.QuoteShort(string(l[i:j])), name)
 		}
 		if j == i {
 			return 0, invalidData("line %d: a parameter of %s has an empty name", num, name)
@@ -138,23 +140,23 @@ func (s *scanner) structure(num int, name string, value []byte) error {
 		case comp == "":
 			return invalidData("line %d: BEGIN without a component name", num)
 		case depth == 0 && s.top > 0:
-			return invalidData("line %d: a second top-level component (BEGIN:%s); a calendar object resource holds exactly one VCALENDAR", num, clip(comp))
+			return invalidData("line %d: a second top-level component (BEGIN:%s); a calendar object resource holds exactly one VCALENDAR", num, dav.Clip(comp))
 		case depth == 0 && comp != "VCALENDAR":
-			return invalidData("line %d: expected BEGIN:VCALENDAR, found BEGIN:%s", num, clip(comp))
+			return invalidData("line %d: expected BEGIN:VCALENDAR, found BEGIN:%s", num, dav.Clip(comp))
 		case depth >= maxDepth:
 			return invalidData("line %d: components nested more than %d deep", num, maxDepth)
 		}
 		if depth == 0 {
 			s.top++
 		}
-		s.stack = append(s.stack, openComponent{clip(comp), comp, num})
+		s.stack = append(s.stack, openComponent{dav.Clip(comp), comp, num})
 	case "END":
 		if depth == 0 {
-			return invalidData("line %d: END:%s without a matching BEGIN", num, clip(string(value)))
+			return invalidData("line %d: END:%s without a matching BEGIN", num, dav.Clip(string(value)))
 		}
 		open := s.stack[depth-1]
 		if !strings.EqualFold(open.full, string(value)) {
-			return invalidData("line %d: END:%s does not close BEGIN:%s from line %d", num, clip(string(value)), open.name, open.line)
+			return invalidData("line %d: END:%s does not close BEGIN:%s from line %d", num, dav.Clip(string(value)), open.name, open.line)
 		}
 		s.stack = s.stack[:depth-1]
 	default:

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pgdav/pgdav/internal/dav"
 )
 
 // This file parses the iCalendar value types the time engine reads: DATE,
@@ -46,7 +48,7 @@ func (v dtValue) instant() time.Time { return v.zone.utc(v.wall) }
 func parseICalTime(s string) (wall time.Time, date, utc bool, err error) {
 	s = strings.TrimSpace(s)
 	bad := func() (time.Time, bool, bool, error) {
-		return time.Time{}, false, false, invalidData("%s is not an iCalendar DATE or DATE-TIME (RFC 5545 3.3.4, 3.3.5)", quoteShort(s))
+		return time.Time{}, false, false, invalidData("%s is not an iCalendar DATE or DATE-TIME (RFC 5545 3.3.4, 3.3.5)", dav.QuoteShort(s))
 	}
 	switch {
 	case len(s) == 8:
@@ -123,7 +125,7 @@ func (d icalDuration) times(n int) icalDuration {
 func parseICalDuration(s string) (icalDuration, error) {
 	orig := s
 	bad := func() (icalDuration, error) {
-		return icalDuration{}, invalidData("%s is not an iCalendar DURATION (RFC 5545 3.3.6)", quoteShort(orig))
+		return icalDuration{}, invalidData("%s is not an iCalendar DURATION (RFC 5545 3.3.6)", dav.QuoteShort(orig))
 	}
 	s = strings.ToUpper(strings.TrimSpace(s))
 	neg := false
@@ -199,14 +201,14 @@ func addDuration(t time.Time, z tzZone, d icalDuration) time.Time {
 func parseUTCOffset(s string) (int, error) {
 	v := strings.ReplaceAll(strings.TrimSpace(s), ":", "")
 	if len(v) != 5 && len(v) != 7 || (v[0] != '+' && v[0] != '-') {
-		return 0, invalidData("%s is not a UTC offset (RFC 5545 3.3.14)", quoteShort(s))
+		return 0, invalidData("%s is not a UTC offset (RFC 5545 3.3.14)", dav.QuoteShort(s))
 	}
 	n := 0
 	parts := []int{}
 	for i := 1; i < len(v); i += 2 {
 		x, err := strconv.Atoi(v[i : i+2])
 		if err != nil || x < 0 {
-			return 0, invalidData("%s is not a UTC offset (RFC 5545 3.3.14)", quoteShort(s))
+			return 0, invalidData("%s is not a UTC offset (RFC 5545 3.3.14)", dav.QuoteShort(s))
 		}
 		parts = append(parts, x)
 	}
@@ -215,7 +217,7 @@ func parseUTCOffset(s string) (int, error) {
 		n += parts[2]
 	}
 	if parts[0] > 23 || parts[1] > 59 {
-		return 0, invalidData("%s is not a UTC offset (RFC 5545 3.3.14)", quoteShort(s))
+		return 0, invalidData("%s is not a UTC offset (RFC 5545 3.3.14)", dav.QuoteShort(s))
 	}
 	if v[0] == '-' {
 		n = -n

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+	"github.com/pgdav/pgdav/internal/dav"
 )
 
 // TimeRange is a CALDAV:time-range (RFC 4791 9.9): [Start, End). A zero
@@ -275,7 +276,7 @@ func cmpErr(first, err error) error {
 func (tc *timeContext) period(p *ical.Prop, s string) (time.Time, time.Time, error) {
 	a, b, ok := strings.Cut(s, "/")
 	if !ok {
-		return time.Time{}, time.Time{}, invalidData("%s %s is not a PERIOD (RFC 5545 3.3.9)", p.Name, quoteShort(s))
+		return time.Time{}, time.Time{}, invalidData("%s %s is not a PERIOD (RFC 5545 3.3.9)", p.Name, dav.QuoteShort(s))
 	}
 	sv, err := tc.value(p, a)
 	if err != nil {
@@ -340,7 +341,7 @@ func (tc *timeContext) parseTrigger(alarm *ical.Component) (alarmTrigger, bool, 
 		n, err1 := strconv.Atoi(strings.TrimSpace(rp.Value))
 		d, err2 := parseICalDuration(dp.Value)
 		if err1 != nil || n < 0 {
-			return t, false, invalidData("REPEAT %s is not a count (RFC 5545 3.8.6.2)", quoteShort(rp.Value))
+			return t, false, invalidData("REPEAT %s is not a count (RFC 5545 3.8.6.2)", dav.QuoteShort(rp.Value))
 		}
 		if err2 != nil {
 			return t, false, err2

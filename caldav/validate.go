@@ -2,10 +2,11 @@ package caldav
 
 import (
 	"errors"
-	"github.com/emersion/go-ical"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/emersion/go-ical"
 
 	"github.com/pgdav/pgdav/internal/dav"
 )
@@ -60,7 +61,7 @@ func validateObject(data []byte, contentType string, allowed []string) (ObjectIn
 	cal, err := decodeCalendar(data)
 	if err != nil {
 		if kind == bodyGeneric {
-			mt, _ := parseMediaType(contentType)
+			mt, _ := dav.ParseMediaType(contentType)
 			return ObjectInfo{}, nil, precondition(condSupportedData,
 				"the body, sent as %s, is not iCalendar (%s); send iCalendar as text/calendar", mt, errorMessage(err))
 		}
@@ -86,7 +87,7 @@ func checkComponentSupported(comp string, allowed []string) (string, error) {
 			names = append(names, strings.ToUpper(a))
 		}
 		return "", precondition(condSupportedComponent,
-			"component %s is not supported by this calendar (supports %s)", clip(comp), strings.Join(names, ", "))
+			"component %s is not supported by this calendar (supports %s)", dav.Clip(comp), strings.Join(names, ", "))
 	}
 	return strings.ToUpper(allowed[i]), nil
 }

@@ -194,14 +194,14 @@ func parseProp(d *xml.Decoder, props *reportProps) error {
 func parseAddressData(e xml.StartElement, pv dav.PropertyValue) (*addressDataRequest, error) {
 	req := &addressDataRequest{}
 	if ct, ok := attr(e, "content-type"); ok && strings.TrimSpace(ct) != "" {
-		mt, params := parseMediaType(ct)
+		mt, params := dav.ParseMediaType(ct)
 		switch mt {
 		case "text/vcard", "text/x-vcard":
 		case "text/directory":
 			req.version = "3.0"
 		default:
 			return nil, dav.NewError(http.StatusForbidden, dav.CardDAVName("supported-address-data"),
-				"address-data of type %s is not supported; ask for text/vcard, version 3.0 or 4.0", quoteShort(mt))
+				"address-data of type %s is not supported; ask for text/vcard, version 3.0 or 4.0", dav.QuoteShort(mt))
 		}
 		if v := params["version"]; len(v) > 0 {
 			req.version = strings.TrimSpace(v[0])
@@ -212,7 +212,7 @@ func parseAddressData(e xml.StartElement, pv dav.PropertyValue) (*addressDataReq
 	}
 	if req.version != "" && req.version != "3.0" && req.version != "4.0" {
 		return nil, dav.NewError(http.StatusForbidden, dav.CardDAVName("supported-address-data"),
-			"vCard version %s is not supported; ask for 3.0 or 4.0", quoteShort(req.version))
+			"vCard version %s is not supported; ask for 3.0 or 4.0", dav.QuoteShort(req.version))
 	}
 	for i, n := range pv.Children {
 		switch n {
@@ -253,7 +253,7 @@ func parseLimit(d *xml.Decoder) (int, error) {
 		}
 		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
 		if err != nil {
-			return dav.Errorf(http.StatusBadRequest, "nresults must be a whole number, not %q", clip(s))
+			return dav.Errorf(http.StatusBadRequest, "nresults must be a whole number, not %q", dav.Clip(s))
 		}
 		n = int(min(v, maxNResults))
 		return nil

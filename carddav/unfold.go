@@ -3,6 +3,8 @@ package carddav
 import (
 	"bytes"
 	"strings"
+
+	"github.com/pgdav/pgdav/internal/dav"
 )
 
 // unfoldCard returns data with folded lines joined (RFC 6350 3.2, RFC 2425
@@ -72,19 +74,19 @@ func (s *structure) line(num int, l []byte) error {
 		return unsupported21()
 	}
 	if colon < 0 {
-		return invalidData("line %d: %s has no ':' (a content line is NAME[;PARAM=VALUE]:VALUE)", num, quoteShort(string(l)))
+		return invalidData("line %d: %s has no ':' (a content line is NAME[;PARAM=VALUE]:VALUE)", num, dav.QuoteShort(string(l)))
 	}
 	rest := l
 	if i := bytes.IndexAny(rest, ".;:"); rest[i] == '.' {
 		rest = rest[i+1:] // the group (RFC 6350 3.3), e.g. "item1."
 	}
-	name := clip(strings.ToUpper(string(rest[:bytes.IndexAny(rest, ";:")])))
+	name := dav.Clip(strings.ToUpper(string(rest[:bytes.IndexAny(rest, ";:")])))
 	if name == "" {
 		return invalidData("line %d: the property name is empty", num)
 	}
 	value := ""
 	if name == "BEGIN" || name == "END" || name == "VERSION" {
-		value = clip(strings.ToUpper(strings.TrimSpace(string(l[colon+1:]))))
+		value = dav.Clip(strings.ToUpper(strings.TrimSpace(string(l[colon+1:]))))
 	}
 	if name == "VERSION" && s.version == "" {
 		s.version = value

@@ -54,7 +54,7 @@ func ValidateCard(data []byte, contentType string) (CardInfo, error) {
 	card, err := decodeCard(data)
 	if err != nil {
 		if kind == bodyGeneric {
-			mt, _ := parseMediaType(contentType)
+			mt, _ := dav.ParseMediaType(contentType)
 			return CardInfo{}, precondition(condSupportedData,
 				"the body, sent as %s, is not a vCard (%s); send vCards as text/vcard", mt, errorMessage(err))
 		}
@@ -87,7 +87,7 @@ func cardVersion(card vcard.Card, kind bodyKind) (string, error) {
 	case v == "2.1":
 		return "", unsupported21()
 	case v != "3.0" && v != "4.0":
-		return "", precondition(condSupportedData, "vCard version %s is not supported (3.0 or 4.0)", quoteShort(f.Value))
+		return "", precondition(condSupportedData, "vCard version %s is not supported (3.0 or 4.0)", dav.QuoteShort(f.Value))
 	case kind == bodyDirectory && v != "3.0":
 		return "", precondition(condSupportedData,
 			"text/directory is the vCard 3.0 media type (RFC 2425, RFC 2426); send vCard %s as text/vcard", v)
@@ -110,7 +110,7 @@ func cardUID(card vcard.Card) (string, error) {
 		case strings.TrimSpace(f.Value) == "":
 			continue
 		case uid != "" && f.Value != uid:
-			return "", invalidData("the vCard has more than one UID (%s and %s)", quoteShort(uid), quoteShort(f.Value))
+			return "", invalidData("the vCard has more than one UID (%s and %s)", dav.QuoteShort(uid), dav.QuoteShort(f.Value))
 		}
 		uid = f.Value
 	}
