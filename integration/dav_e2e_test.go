@@ -24,13 +24,10 @@ import (
 // listing, creating, reading, conditional updates, deleting, and another
 // user's attempts on the first user's data.
 //
-// It uses only the client functions built on PROPFIND, GET, PUT, DELETE
-// and OPTIONS. pgdav does not implement the REPORTs yet (README.md,
-// "Status"), so these are left out until it does: caldav.Client's
-// QueryCalendar (calendar-query) and MultiGetCalendar (calendar-multiget);
-// carddav.Client's QueryAddressBook (addressbook-query),
-// MultiGetAddressBook (addressbook-multiget) and SyncCollection
-// (sync-collection). Also left out: DiscoverContextURL (DNS SRV records,
+// It uses the client functions built on PROPFIND, GET, PUT, DELETE and
+// OPTIONS; the REPORTs (QueryCalendar, MultiGetCalendar, QueryAddressBook,
+// MultiGetAddressBook, SyncCollection) are driven by TestGoWebDAVReports
+// (gowebdav_reports_test.go). Left out: DiscoverContextURL (DNS SRV records,
 // none on loopback) and ReadDir with recursive=true (Depth: infinity, which
 // pgdav refuses by design). The clients cannot send If-Match (their PUT has
 // a TODO for it), so conditional writes are raw requests through the same

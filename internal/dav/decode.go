@@ -121,6 +121,9 @@ func ReadNames(d *xml.Decoder) ([]xml.Name, error) {
 			if err := checkName(t.Name); err != nil {
 				return nil, err
 			}
+			if err := checkNamespaceDecls(t.Attr); err != nil {
+				return nil, err
+			}
 			if !containsName(names, t.Name) {
 				names = append(names, t.Name)
 			}
@@ -171,6 +174,19 @@ const (
 func checkName(n xml.Name) error {
 	if n.Local == "" || strings.Contains(n.Local, ":") || n.Space == xmlnsPrefix || !isNameStart(n.Local) {
 		return Errorf(http.StatusBadRequest, "malformed XML: invalid qualified name %q", n.Space+":"+n.Local)
+	}
+	return nil
+}
+
+// checkNamespaceDecls rejects xmlns:p="" on an element: Namespaces in
+// XML 1.0 §2.2 forbids an empty name for a prefix (only the default
+// namespace may be undeclared), and encoding/xml lets it through
+// (litmus props 3, propfind_invalid2).
+func checkNamespaceDecls(attrs []xml.Attr) error {
+	for _, a := range attrs {
+		if a.Name.Space == xmlnsPrefix && a.Value == "" {
+			return Errorf(http.StatusBadRequest, "malformed XML: the prefix %q is bound to an empty namespace name", a.Name.Local)
+		}
 	}
 	return nil
 }

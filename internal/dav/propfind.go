@@ -126,6 +126,9 @@ func readPropValues(d *xml.Decoder, pf *Propfind) error {
 			if err := checkName(t.Name); err != nil {
 				return err
 			}
+			if err := checkNamespaceDecls(t.Attr); err != nil {
+				return err
+			}
 			pv, err := ReadPropertyValue(d, t)
 			if err != nil {
 				return err

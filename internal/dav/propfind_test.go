@@ -114,21 +114,22 @@ func TestParsePropfind(t *testing.T) {
 
 func TestParsePropfindErrors(t *testing.T) {
 	for name, body := range map[string]string{
-		"malformed":            `<D:propfind xmlns:D="DAV:"><D:prop></D:propfind>`,
-		"truncated":            `<D:propfind xmlns:D="DAV:"><D:prop>`,
-		"root without ns":      `<propfind><prop><getetag/></prop></propfind>`,
-		"wrong root":           `<D:propertyupdate xmlns:D="DAV:"/>`,
-		"prop and allprop":     `<propfind xmlns="DAV:"><allprop/><prop><getetag/></prop></propfind>`,
-		"allprop and propname": `<propfind xmlns="DAV:"><allprop/><propname/></propfind>`,
-		"two roots":            `<propfind xmlns="DAV:"><allprop/></propfind><propfind xmlns="DAV:"/>`,
-		"text after root":      `<propfind xmlns="DAV:"><allprop/></propfind>junk`,
-		"text before root":     `junk<propfind xmlns="DAV:"/>`,
-		"colon in local name":  `<propfind xmlns="DAV:"><prop><a:b:c xmlns:a="urn:a"/></prop></propfind>`,
-		"leading colon":        `<propfind xmlns="DAV:"><prop><:x/></prop></propfind>`,
-		"xmlns element":        `<propfind xmlns="DAV:"><prop><xmlns:x/></prop></propfind>`,
-		"undefined entity":     `<propfind xmlns="DAV:"><prop>&e;</prop></propfind>`,
-		"unknown encoding":     `<?xml version="1.0" encoding="EBCDIC"?><propfind xmlns="DAV:"/>`,
-		"control character":    "<propfind xmlns=\"DAV:\">\x01</propfind>",
+		"malformed":             `<D:propfind xmlns:D="DAV:"><D:prop></D:propfind>`,
+		"truncated":             `<D:propfind xmlns:D="DAV:"><D:prop>`,
+		"root without ns":       `<propfind><prop><getetag/></prop></propfind>`,
+		"wrong root":            `<D:propertyupdate xmlns:D="DAV:"/>`,
+		"prop and allprop":      `<propfind xmlns="DAV:"><allprop/><prop><getetag/></prop></propfind>`,
+		"allprop and propname":  `<propfind xmlns="DAV:"><allprop/><propname/></propfind>`,
+		"two roots":             `<propfind xmlns="DAV:"><allprop/></propfind><propfind xmlns="DAV:"/>`,
+		"text after root":       `<propfind xmlns="DAV:"><allprop/></propfind>junk`,
+		"text before root":      `junk<propfind xmlns="DAV:"/>`,
+		"colon in local name":   `<propfind xmlns="DAV:"><prop><a:b:c xmlns:a="urn:a"/></prop></propfind>`,
+		"leading colon":         `<propfind xmlns="DAV:"><prop><:x/></prop></propfind>`,
+		"xmlns element":         `<propfind xmlns="DAV:"><prop><xmlns:x/></prop></propfind>`,
+		"undefined entity":      `<propfind xmlns="DAV:"><prop>&e;</prop></propfind>`,
+		"unknown encoding":      `<?xml version="1.0" encoding="EBCDIC"?><propfind xmlns="DAV:"/>`,
+		"control character":     "<propfind xmlns=\"DAV:\">\x01</propfind>",
+		"prefix bound to empty": `<D:propfind xmlns:D="DAV:"><D:prop><bar:foo xmlns:bar=""/></D:prop></D:propfind>`, // litmus props 3
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParsePropfind(strings.NewReader(body))

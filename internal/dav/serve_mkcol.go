@@ -17,6 +17,11 @@ import (
 // (docs/compatibility.md).
 func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p backend.Principal) error {
 	ctx := r.Context()
+	// RFC 4918 9.3: a body of a type the server does not understand is
+	// 415, before anything else is looked at (litmus basic 14).
+	if ctype := r.Header.Get("Content-Type"); ctype != "" && r.ContentLength != 0 && !strings.Contains(strings.ToLower(ctype), "xml") {
+		return Errorf(http.StatusUnsupportedMediaType, "a %s body must be XML, not %s", r.Method, ctype)
+	}
 	if t.kind == KindObject || t.kind == KindNone {
 		return h.mkcolElsewhere(r, t, p)
 	}

@@ -136,6 +136,7 @@ func TestDAVPropfindLiveProperties(t *testing.T) {
 	principalOnly := []xml.Name{dName("principal-URL"), cName("calendar-home-set"), crName("addressbook-home-set"), cName("calendar-user-address-set")}
 	collectionOnly := []xml.Name{csName("getctag"), dName("sync-token"), cName("supported-calendar-component-set"), cName("calendar-description"),
 		crName("addressbook-description"), crName("supported-address-data"), cName("supported-calendar-data"), icalName("calendar-color")}
+	homeAbsent := slices.DeleteFunc(slices.Clone(collectionOnly), func(n xml.Name) bool { return n == dName("sync-token") })
 	objectOnly := []xml.Name{dName("getetag"), dName("getcontenttype"), dName("getcontentlength")}
 	unknown := []xml.Name{{Space: "urn:example:nothing", Local: "nope"}, {Space: "", Local: "nonamespace"}, cName("schedule-inbox-URL")}
 
@@ -159,10 +160,14 @@ func TestDAVPropfindLiveProperties(t *testing.T) {
 		}), slices.Concat(collectionOnly, objectOnly, unknown)},
 		{"/calendars/alice/", with(common, owned, map[xml.Name]propCheck{
 			dName("resourcetype"): childrenAre(dName("collection")),
-		}), slices.Concat(principalOnly, collectionOnly, objectOnly, unknown)},
+			// The home's own token, for home-level sync (Apple, clients.md §3).
+			dName("sync-token"): collection[dName("sync-token")],
+		}), slices.Concat(principalOnly, homeAbsent, objectOnly, unknown)},
 		{"/addressbooks/alice/", with(common, owned, map[xml.Name]propCheck{
 			dName("resourcetype"): childrenAre(dName("collection")),
-		}), slices.Concat(principalOnly, collectionOnly, objectOnly, unknown)},
+			// The home's own token, for home-level sync (Apple, clients.md §3).
+			dName("sync-token"): collection[dName("sync-token")],
+		}), slices.Concat(principalOnly, homeAbsent, objectOnly, unknown)},
 		{"/calendars/alice/default/", with(common, owned, collection, map[xml.Name]propCheck{
 			dName("resourcetype"):         childrenAre(dName("collection"), cName("calendar")),
 			dName("displayname"):          textIs("Calendar"),

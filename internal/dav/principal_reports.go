@@ -1,0 +1,206 @@
+package dav
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/pgdav/pgdav/backend"
+)
+
+// Reports Apple sends beyond the CalDAV core (clients.md §3): DAV:
+// expand-property (RFC 3253 3.8), which macOS Calendar sends to the
+// principal once after start-up for its delegation lookup, and DAV:
+// principal-search-property-set (RFC 3744 9.5), which iOS sends to the
+// principal collection. Both must be answered, not refused with a 5xx.
+var (
+	reportExpandProperty         = DAVName("expand-property")
+	reportPrincipalSearchPropSet = DAVName("principal-search-property-set")
+)
+
+// principalReport answers the reports above; done is false for any
+// other report.
+func (h *Handler) principalReport(w http.ResponseWriter, r *http.Request, res *Resource, name xml.Name, body []byte) (done bool, err error) {
+	switch name {
+	case reportExpandProperty:
+		return true, h.expandProperty(w, r, res, body)
+	case reportPrincipalSearchPropSet:
+		if res.Kind != KindPrincipals && res.Kind != KindPrincipal {
+			return true, NewError(http.StatusForbidden, DAVName("supported-report"),
+				"principal-search-property-set is answered on principals and the principal collection")
+		}
+		return true, principalSearchPropertySet(w, r)
+	}
+	return false, nil
+}
+
+// principalSearchPropertySet lists the principal properties a client may
+// search on (RFC 3744 9.5): the display name and the mail addresses.
+func principalSearchPropertySet(w http.ResponseWriter, r *http.Request) error {
+	if r.Header.Get("Depth") != "" && r.Header.Get("Depth") != "0" {
+		return Errorf(http.StatusBadRequest, "principal-search-property-set needs Depth: 0 (RFC 3744 9.5)")
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, err := io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>
+<D:principal-search-property-set xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/">`+
+		`<D:principal-search-property><D:prop><D:displayname/></D:prop><D:description xml:lang="en">Display name</D:description></D:principal-search-property>`+
+		`<D:principal-search-property><D:prop><C:calendar-user-address-set/></D:prop><D:description xml:lang="en">Calendar user address</D:description></D:principal-search-property>`+
+		`<D:principal-search-property><D:prop><CS:email-address-set/></D:prop><D:description xml:lang="en">Email address</D:description></D:principal-search-property>`+
+		"</D:principal-search-property-set>\n")
+	return err
+}
+
+// expandReq is one DAV:property of an expand-property body.
+type expandReq struct {
+	name xml.Name
+	sub  []expandReq
+}
+
+// maxExpandDepth bounds the nesting of DAV:property elements.
+const maxExpandDepth = 4
+
+func parseExpandProperty(body []byte) ([]expandReq, error) {
+	d := NewDecoder(bytes.NewReader(body))
+	if _, _, err := ReadRoot(d); err != nil {
+		return nil, err
+	}
+	return readExpand(d, 0)
+}
+
+// readExpand reads the DAV:property children of the element just
+// started, up to and including its end tag.
+func readExpand(d *xml.Decoder, depth int) ([]expandReq, error) {
+	var out []expandReq
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name != DAVName("property") {
+				if err := skip(d); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if depth >= maxExpandDepth {
+				return nil, Errorf(http.StatusBadRequest, "expand-property nests deeper than %d levels", maxExpandDepth)
+			}
+			// RFC 3253 3.8: namespace defaults to "DAV:".
+			q := expandReq{name: xml.Name{Space: NSDAV}}
+			for _, a := range t.Attr {
+				switch a.Name.Local {
+				case "name":
+					q.name.Local = a.Value
+				case "namespace":
+					q.name.Space = a.Value
+				}
+			}
+			if err := checkName(q.name); err != nil || q.name.Space == "" {
+				return nil, Errorf(http.StatusBadRequest, "expand-property: a DAV:property needs a valid name")
+			}
+			if q.sub, err = readExpand(d, depth+1); err != nil {
+				return nil, err
+			}
+			out = append(out, q)
+		case xml.EndElement:
+			return out, nil
+		}
+	}
+}
+
+// expandProperty answers DAV:expand-property (RFC 3253 3.8): the
+// requested properties of the resource, where each DAV:href inside a
+// property with nested DAV:property elements is replaced by a
+// DAV:response holding those properties of the resource it names.
+func (h *Handler) expandProperty(w http.ResponseWriter, r *http.Request, res *Resource, body []byte) error {
+	ctx := r.Context()
+	reqs, err := parseExpandProperty(body)
+	if err != nil {
+		return err
+	}
+	props, err := h.expandProps(ctx, res, reqs, 0)
+	if err != nil {
+		return err
+	}
+	ms := NewMultistatus(w, MultistatusOptions{Minimal: PreferMinimal(r)})
+	err = ms.Response(res.Href, props)
+	if err == nil {
+		err = ms.Close()
+	}
+	return finish(ctx, ms, err)
+}
+
+var innerHrefRe = regexp.MustCompile(`<D:href>([^<]*)</D:href>`)
+
+var xmlUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&#39;", "'", "&#34;", `"`)
+
+func (h *Handler) expandProps(ctx context.Context, res *Resource, reqs []expandReq, depth int) ([]Prop, error) {
+	pf := &Propfind{Kind: PropfindProp}
+	for _, q := range reqs {
+		if !containsName(pf.Props, q.name) {
+			pf.Props = append(pf.Props, q.name)
+		}
+	}
+	props, err := h.Props(ctx, res, pf)
+	if err != nil {
+		return nil, err
+	}
+	for i := range props {
+		p := &props[i]
+		var q *expandReq
+		for j := range reqs {
+			if reqs[j].name == p.Name {
+				q = &reqs[j]
+			}
+		}
+		if q == nil || len(q.sub) == 0 || p.Status != http.StatusOK || p.Raw != "" {
+			continue
+		}
+		hrefs := innerHrefRe.FindAllStringSubmatch(p.Inner, -1)
+		if len(hrefs) == 0 {
+			continue
+		}
+		var b strings.Builder
+		for _, m := range hrefs {
+			href := xmlUnescaper.Replace(m[1])
+			sub := h.loadHref(ctx, href, res.Principal)
+			if sub == nil {
+				b.WriteString("<D:response>" + hrefXML(href) + "<D:status>" + statusLine(http.StatusNotFound) + "</D:status></D:response>")
+				continue
+			}
+			subProps, err := h.expandProps(ctx, sub, q.sub, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString("<D:response>" + hrefXML(sub.Href))
+			writePropstats(&b, subProps)
+			b.WriteString("</D:response>")
+		}
+		p.Inner = b.String()
+	}
+	return props, nil
+}
+
+// loadHref loads the resource an href names, if it is the user's own;
+// nil otherwise (another user's, a mailto: address, a missing one).
+func (h *Handler) loadHref(ctx context.Context, href string, p backend.Principal) *Resource {
+	if !strings.HasPrefix(href, "/") && !strings.HasPrefix(href, "http://") && !strings.HasPrefix(href, "https://") {
+		return nil
+	}
+	t, err := h.resolve(href)
+	if err != nil || t.user != "" && !strings.EqualFold(t.user, p.Name) {
+		return nil
+	}
+	res, err := h.load(ctx, t, p)
+	if err != nil {
+		return nil
+	}
+	return res
+}
