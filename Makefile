@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/pgdav
 
-.PHONY: all build run test vet clean
+.PHONY: all build run test vet clean bench bench-large bench-compare
 
 all: build
 
@@ -18,8 +18,26 @@ vet:
 	$(GO) vet ./...
 
 # Every test, against real PostgreSQL (private clusters the tests start).
+# .ci/deps first installs (as root) or names the Debian packages the tests
+# drive: PostgreSQL, nginx, Caddy, vdirsyncer, python3-caldav, litmus.
 test: vet
+	bash .ci/deps
 	$(GO) test -count=1 -timeout 9m ./...
+
+# Load and correctness benchmarks with cmd/davload (not part of make test;
+# see docs/benchmarks.md). Each starts a fresh release-built pgdav with a
+# throwaway embedded PostgreSQL; RUNS=3 runs per size, results in
+# bench-results/ (OUT=DIR to change).
+bench:
+	GO=$(GO) cmd/davload/scripts/bench.sh 10000:5000
+
+bench-large:
+	GO=$(GO) RUNS=$${RUNS:-1} cmd/davload/scripts/bench.sh 100000:50000
+
+# pgdav, Radicale and Xandikos side by side on the same data set (installs
+# the Debian packages radicale and xandikos when missing).
+bench-compare:
+	GO=$(GO) cmd/davload/scripts/compare.sh
 
 clean:
 	rm -rf bin

@@ -25,6 +25,7 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	syncMaxResults  int
 	syncRetention   time.Duration
+	pprofListen     string
 }
 
 func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) error {
@@ -49,6 +50,8 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	fs.fromEnv("sync-max-results", "PGDAV_SYNC_MAX_RESULTS")
 	fs.DurationVar(&c.syncRetention, "sync-retention", 2160*time.Hour, "how long deletions are kept for sync-collection; older sync tokens get a full resync (0 keeps them forever)")
 	fs.fromEnv("sync-retention", "PGDAV_SYNC_RETENTION")
+	fs.StringVar(&c.pprofListen, "pprof-listen", "", "loopback address for Go's /debug/pprof/ profiler, e.g. 127.0.0.1:6060 (default: off)")
+	fs.fromEnv("pprof-listen", "PGDAV_PPROF_LISTEN")
 	rest, err := fs.parse(e, args)
 	if err != nil {
 		return err
@@ -74,6 +77,11 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	if _, _, err := net.SplitHostPort(c.listen); err != nil {
 		return usagef("--listen %q: %v", c.listen, err)
 	}
+	if c.pprofListen != "" {
+		if err := server.CheckPprofAddr(c.pprofListen); err != nil {
+			return usagef("--pprof-listen %q: %v", c.pprofListen, err)
+		}
+	}
 	base, err := cleanBasePath(c.basePath)
 	if err != nil {
 		return err
@@ -96,6 +104,14 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	if c.pprofListen != "" {
+		pln, err := net.Listen("tcp", c.pprofListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--pprof-listen: %w", err)
+		}
+		go server.RunPprof(ctx, pln, logger)
 	}
 	srv := server.New(server.Config{
 		AuthCacheTTL: c.authCacheTTL, BasePath: base, MaxResourceSize: c.maxResourceSize,
