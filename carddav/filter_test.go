@@ -108,8 +108,8 @@ func TestParseQueryErrors(t *testing.T) {
 		{"not a parameter name", query(`<C:filter><C:prop-filter name="EMAIL"><C:param-filter name="a=b"/></C:prop-filter></C:filter>`), 403, "supported-filter", `<CR:param-filter name="a=b"/>`},
 		{"bad test", query(`<C:filter test="some"/>`), 403, "supported-filter", ""},
 		{"bad negate-condition", query(`<C:filter><C:prop-filter name="FN"><C:text-match negate-condition="maybe">a</C:text-match></C:prop-filter></C:filter>`), 403, "supported-filter", ""},
-		{"JSON address-data", strings.Replace(query(`<C:filter/>`), `<C:address-data/>`, `<C:address-data content-type="application/vcard+json"/>`, 1), 403, "supported-address-data", ""},
-		{"vCard 2.1", strings.Replace(query(`<C:filter/>`), `<C:address-data/>`, `<C:address-data version="2.1"/>`, 1), 403, "supported-address-data", ""},
+		{"JSON address-data", strings.Replace(query(`<C:filter/>`), `<C:address-data/>`, `<C:address-data content-type="application/vcard+json"/>`, 1), 403, "supported-address-data-conversion", ""},
+		{"vCard 2.1", strings.Replace(query(`<C:filter/>`), `<C:address-data/>`, `<C:address-data version="2.1"/>`, 1), 403, "supported-address-data-conversion", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parseQuery([]byte(tc.body))

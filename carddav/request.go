@@ -200,7 +200,9 @@ func parseAddressData(e xml.StartElement, pv dav.PropertyValue) (*addressDataReq
 		case "text/directory":
 			req.version = "3.0"
 		default:
-			return nil, dav.NewError(http.StatusForbidden, dav.CardDAVName("supported-address-data"),
+			// RFC 6352 5.1.1: the cards cannot be converted to the
+			// requested media type.
+			return nil, dav.NewError(http.StatusForbidden, dav.CardDAVName("supported-address-data-conversion"),
 				"address-data of type %s is not supported; ask for text/vcard, version 3.0 or 4.0", dav.QuoteShort(mt))
 		}
 		if v := params["version"]; len(v) > 0 {
@@ -211,7 +213,7 @@ func parseAddressData(e xml.StartElement, pv dav.PropertyValue) (*addressDataReq
 		req.version = strings.TrimSpace(v)
 	}
 	if req.version != "" && req.version != "3.0" && req.version != "4.0" {
-		return nil, dav.NewError(http.StatusForbidden, dav.CardDAVName("supported-address-data"),
+		return nil, dav.NewError(http.StatusForbidden, dav.CardDAVName("supported-address-data-conversion"),
 			"vCard version %s is not supported; ask for 3.0 or 4.0", dav.QuoteShort(req.version))
 	}
 	for i, n := range pv.Children {

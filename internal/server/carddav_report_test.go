@@ -289,9 +289,9 @@ func TestCardDAVQueryDepthAndErrors(t *testing.T) {
 	}
 	e.report(t, "alice", abBook, "1", abQuery(abTextFilter("FN", ` match-type="soundex"`, "a"))).condition(t, http.StatusForbidden, crName("supported-filter"))
 	e.report(t, "alice", abBook, "1", strings.Replace(abQuery(ann), `<D:getetag/>`, `<C:address-data content-type="application/vcard+json"/>`, 1)).
-		condition(t, http.StatusForbidden, crName("supported-address-data"))
+		condition(t, http.StatusForbidden, crName("supported-address-data-conversion"))
 	e.report(t, "alice", abBook, "1", strings.Replace(abQuery(ann), `<D:getetag/>`, `<C:address-data version="2.1"/>`, 1)).
-		condition(t, http.StatusForbidden, crName("supported-address-data"))
+		condition(t, http.StatusForbidden, crName("supported-address-data-conversion"))
 	e.report(t, "alice", abBook, "1", `<C:addressbook-query xmlns:C="urn:ietf:params:xml:ns:carddav"><C:filter/><C:limit><C:nresults>many</C:nresults></C:limit></C:addressbook-query>`).
 		want(t, http.StatusBadRequest)
 	// Another user's book: refused as a whole.
