@@ -327,7 +327,7 @@ func TestSyncCollectionData(t *testing.T) {
 	e.do(t, "alice", "REPORT", syncCal, syncXML("", "1", "", `<C:calendar-data content-type="application/json"/>`)).
 		condition(t, http.StatusForbidden, cName("supported-calendar-data"))
 	e.do(t, "alice", "REPORT", syncBook, syncXML("", "1", "", `<CR:address-data version="2.1"/>`)).
-		condition(t, http.StatusForbidden, crName("supported-address-data"))
+		condition(t, http.StatusForbidden, crName("supported-address-data-conversion"))
 }
 
 // Tokens pgdav cannot serve get DAV:valid-sync-token: 403, and 400 for
