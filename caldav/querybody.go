@@ -3,8 +3,6 @@ package caldav
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -434,7 +432,7 @@ func readChildren(d *xml.Decoder, fn func(xml.StartElement) error) (string, erro
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return "", xmlError(err)
+			return "", dav.XMLError(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -460,21 +458,9 @@ func readText(d *xml.Decoder, start xml.StartElement) (string, error) {
 // read.
 func skipElement(d *xml.Decoder) error {
 	if err := d.Skip(); err != nil {
-		return xmlError(err)
+		return dav.XMLError(err)
 	}
 	return nil
-}
-
-// xmlError maps an error from the XML decoder to a 400 *dav.Error.
-func xmlError(err error) error {
-	var de *dav.Error
-	if errors.As(err, &de) {
-		return de
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML: unexpected end of body", Err: err}
-	}
-	return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML: " + err.Error(), Err: err}
 }
 
 // attr returns an attribute of an element by its local name. CalDAV's

@@ -3,8 +3,6 @@ package carddav
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -274,7 +272,7 @@ func children(d *xml.Decoder, fn func(xml.StartElement) error) error {
 	for {
 		t, err := d.Token()
 		if err != nil {
-			return xmlError(err)
+			return dav.XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.StartElement:
@@ -294,7 +292,7 @@ func readText(d *xml.Decoder) (string, error) {
 	for {
 		t, err := d.Token()
 		if err != nil {
-			return "", xmlError(err)
+			return "", dav.XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.CharData:
@@ -308,22 +306,7 @@ func readText(d *xml.Decoder) (string, error) {
 }
 
 // skip reads the rest of the element whose start tag was just read.
-func skip(d *xml.Decoder) error { return xmlError(d.Skip()) }
-
-// xmlError turns a decoding error into a 400 (dav errors pass through).
-func xmlError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var de *dav.Error
-	if errors.As(err, &de) {
-		return de
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML: unexpected end of body", Err: err}
-	}
-	return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML: " + err.Error(), Err: err}
-}
+func skip(d *xml.Decoder) error { return dav.XMLError(d.Skip()) }
 
 // attr returns the value of the unqualified attribute name.
 func attr(e xml.StartElement, name string) (string, bool) {

@@ -65,7 +65,7 @@ func ReadRoot(d *xml.Decoder) (root xml.StartElement, ok bool, err error) {
 			return xml.StartElement{}, false, nil
 		}
 		if err != nil {
-			return xml.StartElement{}, false, bodyError(err)
+			return xml.StartElement{}, false, XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.StartElement:
@@ -92,7 +92,7 @@ func EndDocument(d *xml.Decoder) error {
 			return nil
 		}
 		if err != nil {
-			return bodyError(err)
+			return XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.CharData:
@@ -114,7 +114,7 @@ func ReadNames(d *xml.Decoder) ([]xml.Name, error) {
 	for {
 		t, err := d.Token()
 		if err != nil {
-			return nil, bodyError(err)
+			return nil, XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.StartElement:
@@ -128,7 +128,7 @@ func ReadNames(d *xml.Decoder) ([]xml.Name, error) {
 				names = append(names, t.Name)
 			}
 			if err := d.Skip(); err != nil {
-				return nil, bodyError(err)
+				return nil, XMLError(err)
 			}
 		case xml.EndElement:
 			return names, nil
@@ -138,7 +138,7 @@ func ReadNames(d *xml.Decoder) ([]xml.Name, error) {
 
 // skip skips the rest of the element whose start tag was just read.
 func skip(d *xml.Decoder) error {
-	return bodyError(d.Skip())
+	return XMLError(d.Skip())
 }
 
 func containsName(names []xml.Name, n xml.Name) bool {
@@ -203,10 +203,10 @@ func isNameStart(local string) bool {
 	return err == nil
 }
 
-// bodyError turns an error from reading a request body into an *Error:
+// XMLError turns an error from reading a request body into an *Error:
 // 413 when the body is over the limit set with http.MaxBytesReader, 400
 // otherwise (malformed XML, or a body that ends early).
-func bodyError(err error) error {
+func XMLError(err error) error {
 	if err == nil {
 		return nil
 	}

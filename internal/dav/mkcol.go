@@ -29,7 +29,7 @@ func ParseMkcol(r io.Reader) (root xml.Name, props []PropertyValue, err error) {
 	for done := false; !done; {
 		t, err := d.Token()
 		if err != nil {
-			return xml.Name{}, nil, bodyError(err)
+			return xml.Name{}, nil, XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.EndElement:
@@ -57,7 +57,7 @@ func readSet(d *xml.Decoder, props []PropertyValue) ([]PropertyValue, error) {
 	for {
 		t, err := d.Token()
 		if err != nil {
-			return nil, bodyError(err)
+			return nil, XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.EndElement:

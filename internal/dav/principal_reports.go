@@ -79,7 +79,7 @@ func readExpand(d *xml.Decoder, depth int) ([]expandReq, error) {
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return nil, bodyError(err)
+			return nil, XMLError(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:

@@ -61,7 +61,7 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 	for done := false; !done; {
 		t, err := d.Token()
 		if err != nil {
-			return nil, bodyError(err)
+			return nil, XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.EndElement:
@@ -119,7 +119,7 @@ func readPropValues(d *xml.Decoder, pf *Propfind) error {
 	for {
 		t, err := d.Token()
 		if err != nil {
-			return bodyError(err)
+			return XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.StartElement:

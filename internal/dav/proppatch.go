@@ -36,7 +36,7 @@ func ParseProppatch(r io.Reader) ([]PatchOp, error) {
 	for done := false; !done; {
 		t, err := d.Token()
 		if err != nil {
-			return nil, bodyError(err)
+			return nil, XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.EndElement:
@@ -72,7 +72,7 @@ func readPatch(d *xml.Decoder, ops []PatchOp, remove bool) ([]PatchOp, error) {
 	for {
 		t, err := d.Token()
 		if err != nil {
-			return nil, bodyError(err)
+			return nil, XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.EndElement:
@@ -112,7 +112,7 @@ func readProps(d *xml.Decoder) ([]PropertyValue, error) {
 	for {
 		t, err := d.Token()
 		if err != nil {
-			return nil, bodyError(err)
+			return nil, XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.EndElement:

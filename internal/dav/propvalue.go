@@ -57,7 +57,7 @@ func ReadPropertyValue(d *xml.Decoder, start xml.StartElement) (PropertyValue, e
 	for len(stack) > 0 {
 		t, err := d.Token()
 		if err != nil {
-			return PropertyValue{}, bodyError(err)
+			return PropertyValue{}, XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.StartElement:

@@ -87,7 +87,7 @@ func parseSyncCollection(body []byte) (*syncRequest, error) {
 	for done := false; !done; {
 		t, err := d.Token()
 		if err != nil {
-			return nil, bodyError(err)
+			return nil, XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.EndElement:
@@ -169,7 +169,7 @@ func readSyncLimit(d *xml.Decoder) (int, error) {
 	for {
 		t, err := d.Token()
 		if err != nil {
-			return 0, bodyError(err)
+			return 0, XMLError(err)
 		}
 		switch t := t.(type) {
 		case xml.EndElement:
