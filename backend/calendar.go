@@ -43,8 +43,11 @@ func (s *Store) QueryCalendarObjects(ctx context.Context, q CalendarQuery, fn fu
 			hi = &q.Range.End
 		}
 		args = append(args, lo, hi)
-		// Half-open like CALDAV:time-range; spans are stored inclusive.
-		fmt.Fprintf(&where, ` AND span && tstzrange($%d::timestamptz, $%d::timestamptz, '[)')`, len(args)-1, len(args))
+		// Closed at both ends, although CALDAV:time-range is half-open:
+		// some RFC 4791 9.9 rows match a range that merely touches the
+		// component (a VTODO due exactly at its end), and a wider test
+		// only adds candidates for the exact evaluator.
+		fmt.Fprintf(&where, ` AND span && tstzrange($%d::timestamptz, $%d::timestamptz, '[]')`, len(args)-1, len(args))
 	}
 	err := s.streamObjects(ctx, q.WithData, fn,
 		`SELECT `+objectSelect(q.WithData)+` FROM objects WHERE `+where.String(), args...)

@@ -35,10 +35,10 @@ func (a *spanAcc) add(t time.Time) {
 // (STYLE.md G14): from the earliest instance start to the latest instance
 // end over all its components, and whatever else RFC 4791 9.9 could match
 // (VALARM triggers, also those before their event; a VTODO's CREATED and
-// COMPLETED). The span is inclusive at both ends and starts a second
-// before the first matching instant, so that testing it with the
-// half-open query range [S, E) finds the 9.9 VTODO rows that match a
-// range merely touching them (E >= DUE). A zero start is unbounded
+// COMPLETED). The span is inclusive at both ends, and the SQL pre-filter
+// tests it against the query range closed at both ends too, which finds
+// the 9.9 VTODO rows that match a range merely touching them (E >= DUE)
+// (backend.QueryCalendarObjects). A zero start is unbounded
 // below, a zero end unbounded above (an infinite RRULE; a VTODO with only
 // CREATED; one with no date at all, which every range matches). A
 // resource with nothing a time-range can match (a VJOURNAL without
@@ -73,10 +73,7 @@ func objectSpan(cal *ical.Calendar) (start, end time.Time, err error) {
 		acc.lo, acc.hi = acc.lo.Add(-floatingSlack), acc.hi.Add(floatingSlack)
 	}
 	if !acc.loInf {
-		// One second earlier: a half-open query range [S, E) ending at
-		// the first instant a VTODO row matches (E >= DUE…) must meet
-		// the span; CalDAV times have whole seconds.
-		start = acc.lo.Add(-time.Second)
+		start = acc.lo
 	}
 	if !acc.hiInf {
 		end = acc.hi
