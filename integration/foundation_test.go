@@ -39,7 +39,7 @@ func TestServeDemoAccountRestartAndCrash(t *testing.T) {
 	}
 	// The access log line is written when the response is done, which
 	// may be just after the client has read it.
-	for i := 0; i < 50 && !strings.Contains(s.logs.String(), `"user":"demo"`); i++ {
+	for i := 0; i < 100 && !hasAccessLine(s.logs.String(), "PROPFIND", "demo"); i++ {
 		time.Sleep(20 * time.Millisecond)
 	}
 	checkAccessLog(t, s.logs.String())
@@ -82,6 +82,19 @@ func TestServeDemoAccountRestartAndCrash(t *testing.T) {
 			t.Fatal("running as root, the cluster directory is owned by root")
 		}
 	}
+}
+
+// hasAccessLine reports whether logs hold the access line of a request
+// with method by user (not just any line naming the user, such as a
+// failed login's warning).
+func hasAccessLine(logs, method, user string) bool {
+	for _, line := range strings.Split(logs, "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "request" && m["method"] == method && m["user"] == user {
+			return true
+		}
+	}
+	return false
 }
 
 // checkAccessLog finds one JSON log line per request with its attributes.
