@@ -139,8 +139,10 @@ func moveRow(ctx context.Context, tx pgx.Tx, id, owner, collectionID int64, name
 func copyRow(ctx context.Context, tx pgx.Tx, id, owner, collectionID int64, name string) error {
 	var newID int64
 	err := tx.QueryRow(ctx, `
-		INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, span)
-		SELECT $2, $3, uid, data, etag, size, content_type, component, span FROM objects WHERE id = $1
+		INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, span,
+			instances, instances_within, busy, tentative)
+		SELECT $2, $3, uid, data, etag, size, content_type, component, span,
+			instances, instances_within, busy, tentative FROM objects WHERE id = $1
 		RETURNING id`, id, collectionID, name).Scan(&newID)
 	if err != nil {
 		return err

@@ -23,8 +23,11 @@ type Object struct {
 	ContentType  string
 	Component    string // VEVENT, VTODO, VJOURNAL, VFREEBUSY or VCARD
 	Data         []byte // only filled when asked for
-	CreatedAt    time.Time
-	ModifiedAt   time.Time
+	// Decided is set by the time-range queries when SQL decided, from
+	// the object's stored times, that it matches (CalendarQuery.Decide).
+	Decided    bool
+	CreatedAt  time.Time
+	ModifiedAt time.Time
 }
 
 // ObjectWrite is what a PUT stores: the client's bytes, already validated,
@@ -37,6 +40,9 @@ type ObjectWrite struct {
 	Component    string
 	ContentType  string
 	Span         *Span // optional calendar time span for the index; nil stores NULL
+	// Times, when not nil, are the calendar object's exact times
+	// (times.go); nil leaves every decision to the caller's evaluator.
+	Times *ObjectTimes
 	// CardValues, when not nil, are a vCard's searchable values
 	// (card_values, see card.go), written in the same transaction.
 	CardValues []CardValue
@@ -143,6 +149,7 @@ func (s *Store) PutObject(ctx context.Context, w ObjectWrite, cond Conditions) (
 	}
 	etag := ETagOf(w.Data)
 	hasSpan, lo, hi := spanArgs(w.Span)
+	times := timesValues(w.Times)
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := lockCollection(ctx, tx, w.CollectionID); err != nil {
 			return err
@@ -179,16 +186,20 @@ func (s *Store) PutObject(ctx context.Context, w ObjectWrite, cond Conditions) (
 		if exists {
 			obj, err = scanObject(tx.QueryRow(ctx, `
 				UPDATE objects SET uid = $2, data = $3, etag = $4, size = $5, content_type = $6, component = $7,
-					span = `+spanSQL(8)+`, modified_at = now()
+					span = `+spanSQL(8)+`, instances = $11, instances_within = $12, busy = $13, tentative = $14,
+					modified_at = now()
 				WHERE id = $1
 				RETURNING `+objectColumns,
-				curID, w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi), false)
+				curID, w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi,
+				times[0], times[1], times[2], times[3]), false)
 		} else {
 			obj, err = scanObject(tx.QueryRow(ctx, `
-				INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, span)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, `+spanSQL(9)+`)
+				INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, span,
+					instances, instances_within, busy, tentative)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, `+spanSQL(9)+`, $12, $13, $14, $15)
 				RETURNING `+objectColumns,
-				w.CollectionID, w.Name, w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi), false)
+				w.CollectionID, w.Name, w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi,
+				times[0], times[1], times[2], times[3]), false)
 		}
 		if isUniqueViolation(err) { // not reached while every writer locks the collection
 			return fmt.Errorf("object %q: %w", w.Name, ErrExists)

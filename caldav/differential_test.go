@@ -43,6 +43,7 @@ func TestTimeRangeIndexIsExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(42, 7))
 	parsed := map[string]*ical.Calendar{}
 	var batch []backend.ObjectWrite
+	var edges []time.Time // where stored instances start and end
 	for i := range n {
 		data := genObject(rng, i)
 		meta, err := typ.ValidateObject([]byte(data), "text/calendar", &coll)
@@ -51,9 +52,14 @@ func TestTimeRangeIndexIsExact(t *testing.T) {
 		}
 		name := fmt.Sprintf("o%04d.ics", i)
 		batch = append(batch, backend.ObjectWrite{CollectionID: coll.ID, Name: name, Data: []byte(data),
-			UID: meta.UID, Component: meta.Component, ContentType: meta.ContentType, Span: meta.Span})
+			UID: meta.UID, Component: meta.Component, ContentType: meta.ContentType, Span: meta.Span, Times: meta.Times})
 		if parsed[name], err = decodeCalendar([]byte(data)); err != nil {
 			t.Fatal(err)
+		}
+		if meta.Times != nil {
+			for _, iv := range meta.Times.Instances {
+				edges = append(edges, iv.Start, iv.End)
+			}
 		}
 	}
 	if _, err := store.ImportObjects(ctx, coll.ID, batch); err != nil {
@@ -62,14 +68,20 @@ func TestTimeRangeIndexIsExact(t *testing.T) {
 
 	zones := []*time.Location{time.UTC, mustZone(t, "Pacific/Kiritimati"), mustZone(t, "Pacific/Pago_Pago"), mustZone(t, "Europe/Berlin")}
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	windows, candidatesTotal, matchesTotal := 0, 0, 0
-	for w := range 120 {
+	windows, candidatesTotal, matchesTotal, decidedTotal, fbWindows := 0, 0, 0, 0, 0
+	for w := range 200 {
 		start := base.Add(time.Duration(rng.Int64N(int64(4 * 365 * 24 * time.Hour)))).Truncate(time.Minute)
-		tr := TimeRange{Start: start, End: start.Add(time.Duration(1+rng.Int64N(int64(40*24*time.Hour))) + time.Minute)}
-		switch w % 10 {
-		case 0:
+		tr := TimeRange{Start: start, End: start.Add(time.Duration(1+rng.Int64N(int64(40*24*time.Hour))) + time.Minute).Truncate(time.Second)} // a time-range has seconds (RFC 4791 9.9)
+		switch {
+		case w >= 120: // an edge of a stored instance on an edge of the window
+			e, d := edges[rng.IntN(len(edges))], time.Duration(1+rng.IntN(3*24*60))*time.Minute
+			tr = TimeRange{Start: e, End: e.Add(d)}
+			if w%2 == 0 {
+				tr = TimeRange{Start: e.Add(-d), End: e}
+			}
+		case w%10 == 0:
 			tr.Start = time.Time{} // open start
-		case 1:
+		case w%10 == 1:
 			tr.End = time.Time{} // open end (iOS, DAVx5)
 		}
 		comp := []string{"VEVENT", "VEVENT", "VTODO", "VJOURNAL", "ALARM"}[w%5]
@@ -114,12 +126,79 @@ func TestTimeRangeIndexIsExact(t *testing.T) {
 			t.Fatalf("window %d %s %v..%v floating %s: the index path lost %v and invented %v",
 				w, comp, tr.Start, tr.End, floating, missing, extra)
 		}
+		if filter.timeOnly() {
+			q.Decide = true
+			got, decided := map[string]bool{}, 0
+			err := store.QueryCalendarObjects(ctx, q, func(o backend.Object) error {
+				if o.Decided {
+					decided++
+					got[o.Name] = true
+					return nil
+				}
+				cal := parsed[o.Name]
+				ok, err := filter.matches(newTimeContext(cal, floating), cal)
+				if ok {
+					got[o.Name] = true
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if missing, extra := diffKeys(want, got); len(missing)+len(extra) > 0 {
+				t.Fatalf("window %d %s %v..%v floating %s: SQL's decisions lost %v and invented %v",
+					w, comp, tr.Start, tr.End, floating, missing, extra)
+			}
+			decidedTotal += decided
+		}
+		if comp == "VEVENT" && !tr.Start.IsZero() && !tr.End.IsZero() {
+			checkFreeBusy(t, store, coll.ID, parsed, tr, floating)
+			fbWindows++
+		}
 		windows++
 		candidatesTotal += candidates
 		matchesTotal += len(want)
 	}
-	t.Logf("%d windows over %d objects: %d matches, %d SQL candidates in all (the pre-filter read %.1f%% of the objects per query)",
-		windows, n, matchesTotal, candidatesTotal, 100*float64(candidatesTotal)/float64(windows*n))
+	t.Logf("%d windows over %d objects: %d matches, %d SQL candidates in all (the pre-filter read %.1f%% of the objects per query); "+
+		"SQL decided %d matches alone; free-busy compared on %d windows",
+		windows, n, matchesTotal, candidatesTotal, 100*float64(candidatesTotal)/float64(windows*n), decidedTotal, fbWindows)
+	if decidedTotal == 0 || fbWindows == 0 {
+		t.Fatal("the SQL-decided paths were not exercised")
+	}
+}
+
+// checkFreeBusy compares free-busy over tr computed from every object
+// with what the REPORT computes: PostgreSQL's merged periods of the
+// objects with exact stored times plus the evaluation of the others.
+func checkFreeBusy(t *testing.T, store *backend.Store, collID int64, parsed map[string]*ical.Calendar, tr TimeRange, floating *time.Location) {
+	t.Helper()
+	want := map[string][]period{}
+	for _, cal := range parsed {
+		if err := collectBusy(newTimeContext(cal, floating), cal, tr, want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string][]period{}
+	bt, err := store.FreeBusy(context.Background(), collID, []string{"VEVENT", "VFREEBUSY"},
+		backend.Interval{Start: tr.Start, End: tr.End}, func(o backend.Object) error {
+			cal := parsed[o.Name]
+			return collectBusy(newTimeContext(cal, floating), cal, tr, got)
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, iv := range bt.Busy {
+		got["BUSY"] = append(got["BUSY"], period{iv.Start, iv.End})
+	}
+	for _, iv := range bt.Tentative {
+		got["BUSY-TENTATIVE"] = append(got["BUSY-TENTATIVE"], period{iv.Start, iv.End})
+	}
+	for _, typ := range []string{"BUSY", "BUSY-TENTATIVE"} {
+		w, g := coalesce(want[typ]), coalesce(got[typ])
+		if !slices.EqualFunc(w, g, func(a, b period) bool { return a.start.Equal(b.start) && a.end.Equal(b.end) }) {
+			t.Fatalf("free-busy %s over %v..%v (floating %s): want %v\ngot %v", typ, tr.Start, tr.End, floating, w, g)
+		}
+	}
 }
 
 func mustZone(t *testing.T, name string) *time.Location {
@@ -210,6 +289,14 @@ func genObject(rng *rand.Rand, i int) string {
 		ml("BEGIN:VEVENT")
 		ml("UID:" + uid)
 		ml("DTSTAMP:20240101T000000Z")
+		switch rng.IntN(6) { // the RFC 4791 7.10 free-busy types
+		case 0:
+			ml("TRANSP:TRANSPARENT")
+		case 1:
+			ml("STATUS:TENTATIVE")
+		case 2:
+			ml("STATUS:CANCELLED")
+		}
 		step := 24 * time.Hour
 		if allDay {
 			start = start.Truncate(24 * time.Hour)
@@ -292,6 +379,9 @@ func genObject(rng *rand.Rand, i int) string {
 				line(dt("RECURRENCE-ID", z, orig))
 				line(dt("DTSTART", z, moved))
 				line("DURATION:PT1H")
+				if rng.IntN(2) == 0 {
+					line("STATUS:TENTATIVE")
+				}
 				line("END:VEVENT")
 			}
 		}

@@ -414,6 +414,18 @@ func (f *compFilter) plan() (components []string, span *TimeRange, exact bool) {
 	return components, span, exact
 }
 
+// timeOnly reports whether the filter is one time-range on one VEVENT or
+// VJOURNAL and nothing else: what an object's stored times (objectTimes)
+// decide exactly, so SQL answers it for the objects that have them.
+func (f *compFilter) timeOnly() bool {
+	if f.Name != "VCALENDAR" || f.IsNotDefined || f.TimeRange != nil || len(f.Props) > 0 || len(f.Comps) != 1 {
+		return false
+	}
+	c := f.Comps[0]
+	return (c.Name == "VEVENT" || c.Name == "VJOURNAL") && !c.IsNotDefined &&
+		c.TimeRange != nil && len(c.Props) == 0 && len(c.Comps) == 0
+}
+
 // alarmRange is the time-range of a VALARM comp-filter inside c, if any.
 func alarmRange(c *compFilter) *TimeRange {
 	for _, a := range c.Comps {

@@ -35,11 +35,10 @@ func (t *Type) freeBusy(w http.ResponseWriter, r *http.Request, res *dav.Resourc
 	for i := range cols {
 		c := &cols[i]
 		floating := floatingZone(c, nil)
-		bq := backend.CalendarQuery{
-			CollectionID: c.ID, Components: []string{ical.CompEvent, ical.CompFreeBusy},
-			Range: &backend.Span{Start: q.Range.Start, End: q.Range.End}, WithData: true,
-		}
-		err := t.store.QueryCalendarObjects(ctx, bq, func(o backend.Object) error {
+		// PostgreSQL merges the periods of the events whose stored times
+		// are exact over the range; the others are evaluated here.
+		window := backend.Interval{Start: q.Range.Start, End: q.Range.End}
+		bt, err := t.store.FreeBusy(ctx, c.ID, []string{ical.CompEvent, ical.CompFreeBusy}, window, func(o backend.Object) error {
 			cal, err := decodeCalendar(o.Data)
 			if err != nil {
 				dav.Logger(ctx).Warn("calendar object left out of free-busy", "object", o.Name, "err", err)
@@ -52,6 +51,12 @@ func (t *Type) freeBusy(w http.ResponseWriter, r *http.Request, res *dav.Resourc
 		})
 		if err != nil {
 			return err
+		}
+		for _, iv := range bt.Busy {
+			busy["BUSY"] = append(busy["BUSY"], period{iv.Start, iv.End})
+		}
+		for _, iv := range bt.Tentative {
+			busy["BUSY-TENTATIVE"] = append(busy["BUSY-TENTATIVE"], period{iv.Start, iv.End})
 		}
 	}
 	out := freeBusyCalendar(q.Range, busy)

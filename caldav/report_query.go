@@ -33,9 +33,11 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 	}
 	ms := dav.NewMultistatus(w, dav.MultistatusOptions{Minimal: dav.PreferMinimal(r)})
 	emit := func(o backend.Object) error {
-		ok, err := t.matches(ctx, q, &o, floating)
-		if err != nil || !ok {
-			return err
+		if !o.Decided {
+			ok, err := t.matches(ctx, q, &o, floating)
+			if err != nil || !ok {
+				return err
+			}
 		}
 		member, props, err := mp.For(ctx, &o)
 		if err != nil {
@@ -65,6 +67,9 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 		bq := backend.CalendarQuery{CollectionID: res.Collection.ID, Components: comps, WithData: !exact || q.Data != nil}
 		if span != nil {
 			bq.Range = &backend.Span{Start: span.Start, End: span.End}
+			// SQL decides the objects whose stored times are exact
+			// over the range; the others come with their bytes.
+			bq.Decide = q.Filter.timeOnly()
 		}
 		if exact {
 			q.Filter = nil // SQL decided; nothing left to evaluate

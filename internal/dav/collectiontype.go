@@ -72,7 +72,8 @@ type ObjectMeta struct {
 	Component   string
 	ContentType string // as GET will return it
 	Span        *backend.Span
-	CardValues  []backend.CardValue // a vCard's searchable values (carddav)
+	Times       *backend.ObjectTimes // a calendar object's exact times, when known (caldav)
+	CardValues  []backend.CardValue  // a vCard's searchable values (carddav)
 }
 
 // CollectionChange collects the effect of property instructions on a

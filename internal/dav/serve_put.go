@@ -37,7 +37,7 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, t target, p backen
 	obj, created, err := h.store.PutObject(ctx, backend.ObjectWrite{
 		CollectionID: c.ID, Name: t.object, Data: data,
 		UID: meta.UID, Component: meta.Component, ContentType: meta.ContentType, Span: meta.Span,
-		CardValues: meta.CardValues,
+		Times: meta.Times, CardValues: meta.CardValues,
 	}, Conditions(r))
 	if err != nil {
 		return h.writeError(err, t.ctype, p, &c)

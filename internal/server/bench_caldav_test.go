@@ -77,7 +77,7 @@ func newCalDAVBench(b *testing.B, n int) *caldavBench {
 		name := fmt.Sprintf("%08d.ics", i)
 		cb.names = append(cb.names, name)
 		batch = append(batch, backend.ObjectWrite{CollectionID: coll.ID, Name: name, Data: []byte(data),
-			UID: meta.UID, Component: meta.Component, ContentType: meta.ContentType, Span: meta.Span})
+			UID: meta.UID, Component: meta.Component, ContentType: meta.ContentType, Span: meta.Span, Times: meta.Times})
 		if len(batch) == 5000 || i == n-1 {
 			if _, err := store.ImportObjects(ctx, coll.ID, batch); err != nil {
 				b.Fatal(err)

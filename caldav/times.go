@@ -1,0 +1,102 @@
+package caldav
+
+import (
+	"time"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/pgdav/pgdav/backend"
+)
+
+// maxStoredInstances bounds the instances stored for one object: a
+// weekly series over three years is 157, a daily one 1 096.
+const maxStoredInstances = 1200
+
+// Where an object has more instances than that (an infinite rule), only
+// those near the time it is written are stored: queries about the months
+// around now, which is what clients ask, stay decided by SQL; others
+// fall back to the exact evaluator.
+const (
+	storedPast   = 400 * 24 * time.Hour
+	storedFuture = 800 * 24 * time.Hour
+)
+
+// objectTimes computes the exact times PostgreSQL stores for a calendar
+// object (backend.ObjectTimes, migrations/0006): the set of instants each
+// instance matches per the RFC 4791 9.9 VEVENT and VJOURNAL tables, and
+// for VEVENTs the free-busy periods per the 7.10 table. Those tables say
+// "overlaps [S, E)" of one period per instance (a point for an instance
+// without duration), so a union of periods answers a pure time-range
+// filter exactly.
+//
+// It returns nil whenever the answer could depend on more than the bytes:
+// a floating DATE-TIME or a DATE (read in the zone of the query or the
+// calendar), a VTODO (its 9.9 rows are not overlaps of one period), a
+// VFREEBUSY, or a recurrence beyond evaluation. nil leaves the decision to
+// the exact evaluator, as before this column existed.
+func objectTimes(cal *ical.Calendar, now time.Time) *backend.ObjectTimes {
+	var sets []*ical.Component // one component of each UID's recurrence set
+	seen := map[string]bool{}
+	for _, c := range cal.Children {
+		switch c.Name {
+		case ical.CompTimezone:
+			continue
+		case ical.CompEvent, ical.CompJournal:
+		default:
+			return nil
+		}
+		uid := ""
+		if p := c.Props.Get(ical.PropUID); p != nil {
+			uid = p.Value
+		}
+		if !seen[uid] {
+			seen[uid] = true
+			sets = append(sets, c)
+		}
+	}
+	if t := timesWithin(cal, sets, TimeRange{}); t != nil {
+		return t
+	}
+	now = now.UTC().Truncate(24 * time.Hour)
+	return timesWithin(cal, sets, TimeRange{Start: now.Add(-storedPast), End: now.Add(storedFuture)})
+}
+
+// timesWithin computes the times of the sets' instances overlapping
+// window, or nil when they depend on a floating zone, cannot be evaluated
+// or number more than maxStoredInstances.
+func timesWithin(cal *ical.Calendar, sets []*ical.Component, window TimeRange) *backend.ObjectTimes {
+	tc := newTimeContext(cal, nil)
+	t := &backend.ObjectTimes{Within: backend.Interval{Start: window.Start, End: window.End}}
+	n := 0
+	for _, c := range sets {
+		ok := true
+		err := tc.instances(c, window, func(in instance) bool {
+			if n++; n > maxStoredInstances {
+				ok = false
+				return false
+			}
+			iv := backend.Interval{Start: in.Start, End: in.End}
+			if !in.End.After(in.Start) {
+				iv.End = in.Start // an instant (RFC 4791 9.9: Start <= t < End)
+			}
+			t.Instances = append(t.Instances, iv)
+			if c.Name != ical.CompEvent || !in.End.After(in.Start) {
+				return true
+			}
+			switch eventFBType(in.Comp) {
+			case "BUSY":
+				t.Busy = append(t.Busy, iv)
+			case "BUSY-TENTATIVE":
+				t.Tentative = append(t.Tentative, iv)
+			}
+			return true
+		})
+		if err != nil || !ok {
+			return nil
+		}
+	}
+	if tc.sawFloating {
+		return nil
+	}
+	return t
+}

@@ -1,0 +1,22 @@
+-- Exact times of calendar objects, so that PostgreSQL alone decides the
+-- common time-range queries (RFC 4791 9.9) and free-busy (7.10) without
+-- reading and parsing each candidate's iCalendar.
+--
+-- instances: the union of the object's instances, each the set of instants
+-- the RFC 4791 9.9 VEVENT/VJOURNAL table matches ([start, end), or the
+-- point [start, start] for one without duration); a time-range [S, E)
+-- matches the object exactly when it overlaps this multirange. Exact only
+-- inside instances_within: the instances that overlap it are all there.
+-- NULL when the object's times depend on the zone a query reads floating
+-- times in (DATE values, floating DATE-TIMEs), for VTODOs (whose 9.9 rows
+-- are not an overlap of sets) and whatever else the exact evaluator must
+-- decide; the span pre-filter keeps working for those.
+--
+-- busy, tentative: the free-busy periods (BUSY and BUSY-TENTATIVE, RFC
+-- 4791 7.10) of a VEVENT's instances, exact inside instances_within;
+-- transparent and cancelled instances and instants add nothing.
+ALTER TABLE objects
+    ADD COLUMN instances        tstzmultirange,
+    ADD COLUMN instances_within tstzrange,
+    ADD COLUMN busy             tstzmultirange,
+    ADD COLUMN tentative        tstzmultirange;
