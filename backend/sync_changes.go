@@ -100,7 +100,19 @@ func (s *Store) Changes(ctx context.Context, q ChangeQuery, fn func(*Change) err
 	var set ChangeSet
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var seq, floor int64
-		err := tx.QueryRow(ctx, `SELECT sync_seq, sync_floor FROM collections WHERE id = $1`, q.CollectionID).Scan(&seq, &floor)
+		// set_config(…, true) holds for this transaction only, and costs
+		// no round trip of its own: the delta statement below is planned
+		// with its values every time. pgx caches it as a prepared
+		// statement, and after five executions PostgreSQL may keep a
+		// generic plan, which does not know $2 and $3: once the pages of
+		// a first sync (10 000 rows each, the same statement) made the
+		// custom plans look expensive, it switched to one that expects a
+		// third of the collection and, with another large collection in
+		// the table, runs it as a parallel Gather Merge; a 10-change delta
+		// then paid ~8 ms starting a worker (100 000 events and 50 000
+		// cards; TestChangesDeltaPlansWithValues).
+		err := tx.QueryRow(ctx, `SELECT sync_seq, sync_floor, set_config('plan_cache_mode', 'force_custom_plan', true)
+			FROM collections WHERE id = $1`, q.CollectionID).Scan(&seq, &floor, nil)
 		if err != nil {
 			return notFound(err, "collection %d", q.CollectionID)
 		}

@@ -144,3 +144,39 @@ func TestChangesPlanUsesSeqIndex(t *testing.T) {
 		}
 	}
 }
+
+// davload's sync-delta at 100 000 events: the token comes after a paged
+// first sync (10 000 members a page, the server's default), which runs
+// the delta's own statement ten times with large answers, and the change
+// log also holds 50 000 members of another collection. The delta must
+// cost what BenchmarkChanges's does (TestChangesDeltaPlansWithValues).
+//
+//	go test ./backend -run '^$' -bench ChangesAfterPaging -benchtime 200x -count 3
+func BenchmarkChangesAfterPaging(b *testing.B) {
+	ctx := context.Background()
+	const n, page = 100000, 10000
+	s, cal := pagedCalendar(b, n, page, n/2)
+	// Twice: every connection of the pool gets to run the pages.
+	for range 2 {
+		pageThrough(b, s, cal.ID, page)
+	}
+	since, _, err := s.CollectionSyncState(ctx, cal.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 10 {
+		uid := fmt.Sprintf("cal-%06d", i*(n/10))
+		if _, _, err := s.PutObject(ctx, write(cal.ID, uid+".ics", uid, benchEvent(uid, 1)), backend.Conditions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	q := backend.ChangeQuery{CollectionID: cal.ID, Since: since, Limit: page}
+	b.Run("objects=100000/delta-10", func(b *testing.B) {
+		for b.Loop() {
+			got := 0
+			if _, err := s.Changes(ctx, q, func(*backend.Change) error { got++; return nil }); err != nil || got != 10 {
+				b.Fatalf("delta of %d, %v", got, err)
+			}
+		}
+	})
+}
