@@ -132,94 +132,218 @@ func scanObject(row pgx.Row, withData bool, extra ...any) (Object, error) {
 	return o, err
 }
 
-// PutObject creates or replaces an object, in one transaction: it locks the
-// collection row (which also serialises sync sequence numbers), evaluates
-// cond against the current object, checks that no other name of the
-// collection holds the UID (*UIDConflictError), writes the row, bumps the
-// collection's sync_seq and records the member in the change log. It
+// PutObject creates or replaces an object, in one transaction. It
+// evaluates cond against the current object, checks that no other name of
+// the collection holds the UID (*UIDConflictError), writes the row, bumps
+// the collection's sync_seq and records the member in the change log. It
 // returns the stored object without Data, and created=true when the name
 // was new.
 //
 // Identical bytes succeed without writing anything: no new sync_seq, no
 // change-log entry, modified_at kept, because clients re-download every
 // member the change log names and some re-PUT unchanged objects.
+//
+// The collection's row lock serialises every writer of the collection, so
+// it is held as briefly as possible: the current state is read first,
+// without it, and the checks are made on that; then one pipelined write
+// takes the lock, writes the row only if it is still in the state read
+// (same id and ETag, or still absent) and records the change, and commits.
+// When a concurrent write got in between, nothing is written and the whole
+// write starts over from a fresh read (see writeAttempts), so every answer
+// is the one the state at the write gives. A create with If-None-Match: *
+// first tries the write alone, since it can only succeed on a missing name.
 func (s *Store) PutObject(ctx context.Context, w ObjectWrite, cond Conditions) (obj Object, created bool, err error) {
 	if err := w.validate(); err != nil {
 		return Object{}, false, err
 	}
 	etag := ETagOf(w.Data)
-	hasSpan, lo, hi := spanArgs(w.Span)
-	times := timesValues(w.Times)
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := lockCollection(ctx, tx, w.CollectionID); err != nil {
-			return err
-		}
-		var (
-			curID   int64
-			curETag string
-		)
-		err := tx.QueryRow(ctx, `SELECT id, etag FROM objects WHERE collection_id = $1 AND name = $2`,
-			w.CollectionID, w.Name).Scan(&curID, &curETag)
-		exists := err == nil
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("backend: put object %q: %w", w.Name, err)
-		}
-		if err := cond.check(exists, curETag); err != nil {
-			return fmt.Errorf("object %q: %w", w.Name, err)
-		}
-		if err := checkUID(ctx, tx, w.CollectionID, w.UID, w.Name); err != nil {
-			return err
-		}
-		if exists && curETag == etag {
-			// Equal tags mean equal bytes but for a hash collision; the
-			// database confirms it exactly before nothing is written.
-			var same bool
-			obj, err = scanObject(tx.QueryRow(ctx, `SELECT `+objectColumns+`, data = $2 FROM objects WHERE id = $1`,
-				curID, w.Data), false, &same)
-			if err != nil {
-				return fmt.Errorf("backend: put object %q: %w", w.Name, err)
+	createOnly := cond.IfMatch == nil && cond.IfNoneMatch != nil && cond.IfNoneMatch.Any
+	for attempt := range writeAttempts {
+		var cur objectState
+		if !createOnly || attempt > 0 {
+			if cur, err = s.readForPut(ctx, w); err != nil {
+				return Object{}, false, err
 			}
-			if same {
-				return nil
+			if err := cond.check(cur.exists, cur.etag); err != nil {
+				return Object{}, false, fmt.Errorf("object %q: %w", w.Name, err)
+			}
+			if cur.uidHolder != "" {
+				return Object{}, false, &UIDConflictError{UID: w.UID, Name: cur.uidHolder}
+			}
+			if cur.exists && cur.etag == etag {
+				obj, same, err := s.sameObject(ctx, cur.id, w)
+				if errors.Is(err, errWriteRaced) {
+					continue
+				}
+				if err != nil || same {
+					return obj, false, err
+				}
 			}
 		}
-		if exists {
-			obj, err = scanObject(tx.QueryRow(ctx, `
-				UPDATE objects SET uid = $2, data = $3, etag = $4, size = $5, content_type = $6, component = $7,
-					span = `+spanSQL(8)+`, instances = $11, instances_within = $12, busy = $13, tentative = $14,
-					modified_at = now()
-				WHERE id = $1
-				RETURNING `+objectColumns,
-				curID, w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi,
-				times[0], times[1], times[2], times[3]), false)
-		} else {
-			obj, err = scanObject(tx.QueryRow(ctx, `
-				INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, span,
-					instances, instances_within, busy, tentative)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, `+spanSQL(9)+`, $12, $13, $14, $15)
-				RETURNING `+objectColumns,
-				w.CollectionID, w.Name, w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi,
-				times[0], times[1], times[2], times[3]), false)
-		}
-		if isUniqueViolation(err) { // not reached while every writer locks the collection
-			return fmt.Errorf("object %q: %w", w.Name, ErrExists)
+		obj, err = s.writeObject(ctx, w, etag, cur)
+		if errors.Is(err, errWriteRaced) {
+			continue
 		}
 		if err != nil {
-			return fmt.Errorf("backend: put object %q: %w", w.Name, err)
+			return Object{}, false, err
 		}
-		created = !exists
-		if w.CardValues != nil {
-			if err := putCardValues(ctx, tx, obj.ID, w.CollectionID, w.CardValues); err != nil {
-				return err
-			}
-		}
-		_, err = recordChange(ctx, tx, w.CollectionID, w.Name, false)
-		return err
-	})
-	if err != nil {
-		return Object{}, false, err
+		return obj, !cur.exists, nil
 	}
-	return obj, created, nil
+	return Object{}, false, fmt.Errorf("backend: put object %q: %w", w.Name, errContended)
+}
+
+// writeAttempts bounds how often a write starts over because a concurrent
+// write changed its object between its read and its write. Each new
+// attempt means another write to the same name or UID committed meanwhile.
+const writeAttempts = 10
+
+var (
+	// errWriteRaced: the object is no longer in the state the write read;
+	// nothing was written, and the write starts over.
+	errWriteRaced = errors.New("object changed concurrently")
+	// errContended: writeAttempts attempts all raced.
+	errContended = errors.New("object changed concurrently on every attempt")
+)
+
+// objectState is what a write read about its target before writing: the
+// object under its name, if any, and another name holding its UID.
+type objectState struct {
+	exists    bool
+	id        int64
+	etag      string
+	uidHolder string // another object's name holding the UID, or ""
+}
+
+// readForPut reads, in one statement and without locks, the collection's
+// existence, the object named w.Name and any other object holding w.UID.
+func (s *Store) readForPut(ctx context.Context, w ObjectWrite) (objectState, error) {
+	var (
+		id         *int64
+		etag, name *string
+	)
+	err := s.pool.QueryRow(ctx, `
+		SELECT o.id, o.etag, u.name
+		FROM collections c
+		LEFT JOIN objects o ON o.collection_id = c.id AND o.name = $2
+		LEFT JOIN LATERAL (
+			SELECT name FROM objects WHERE collection_id = c.id AND uid = $3 AND name <> $2 LIMIT 1
+		) u ON true
+		WHERE c.id = $1`, w.CollectionID, w.Name, w.UID).Scan(&id, &etag, &name)
+	if err != nil {
+		return objectState{}, notFound(err, "collection %d", w.CollectionID)
+	}
+	var st objectState
+	if id != nil {
+		st.exists, st.id, st.etag = true, *id, *etag
+	}
+	if name != nil {
+		st.uidHolder = *name
+	}
+	return st, nil
+}
+
+// sameObject reports whether object id holds exactly w.Data, and returns
+// it. Equal tags mean equal bytes but for a hash collision; the database
+// confirms it exactly before nothing is written. errWriteRaced: the object
+// is gone or no longer w.Name of w.CollectionID.
+func (s *Store) sameObject(ctx context.Context, id int64, w ObjectWrite) (Object, bool, error) {
+	var same bool
+	obj, err := scanObject(s.pool.QueryRow(ctx, `SELECT `+objectColumns+`, data = $2 FROM objects
+		WHERE id = $1 AND collection_id = $3 AND name = $4`, id, w.Data, w.CollectionID, w.Name), false, &same)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Object{}, false, errWriteRaced
+	}
+	if err != nil {
+		return Object{}, false, fmt.Errorf("backend: put object %q: %w", w.Name, err)
+	}
+	return obj, same, nil
+}
+
+// writeObject writes w in one transaction if the object is still in state
+// cur: it updates object cur.id if it still has cur.etag, or inserts a new
+// row if neither w.Name nor w.UID is taken; otherwise it writes nothing and
+// returns errWriteRaced. A calendar object's write is one pipelined
+// implicit transaction: one round trip, the lock held from its second
+// statement to the commit. A card's values need the new row's id, so a
+// card is written in an explicit transaction.
+func (s *Store) writeObject(ctx context.Context, w ObjectWrite, etag string, cur objectState) (Object, error) {
+	hasSpan, lo, hi := spanArgs(w.Span)
+	times := timesValues(w.Times)
+	b := &pgx.Batch{}
+	b.Queue(lockCollectionSQL, w.CollectionID)
+	if cur.exists {
+		b.Queue(withChange(`
+			UPDATE objects SET uid = $6, data = $7, etag = $8, size = $9, content_type = $10, component = $11,
+				span = `+spanSQL(12)+`, instances = $15, instances_within = $16, busy = $17, tentative = $18,
+				modified_at = now()
+			WHERE id = $4 AND etag = $5 AND collection_id = $1 AND name = $2
+			RETURNING `+objectColumns),
+			w.CollectionID, w.Name, false, cur.id, cur.etag,
+			w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi,
+			times[0], times[1], times[2], times[3])
+	} else {
+		// DO NOTHING on either unique key: a taken name or UID is a race
+		// lost, and the next attempt reads who took it.
+		b.Queue(withChange(`
+			INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, span,
+				instances, instances_within, busy, tentative)
+			VALUES ($1, $2, $4, $5, $6, $7, $8, $9, `+spanSQL(10)+`, $13, $14, $15, $16)
+			ON CONFLICT DO NOTHING
+			RETURNING `+objectColumns),
+			w.CollectionID, w.Name, false,
+			w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi,
+			times[0], times[1], times[2], times[3])
+	}
+	what := fmt.Sprintf("put object %q", w.Name)
+	if w.CardValues == nil {
+		var obj Object
+		err := runWrite(s.pool.SendBatch(ctx, b), w.CollectionID, what, func(row pgx.Row) (err error) {
+			obj, err = scanObject(row, false)
+			return err
+		})
+		return obj, err
+	}
+	var obj Object
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		err := runWrite(tx.SendBatch(ctx, b), w.CollectionID, what, func(row pgx.Row) (err error) {
+			obj, err = scanObject(row, false)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return putCardValues(ctx, tx, obj.ID, w.CollectionID, w.CardValues)
+	})
+	return obj, err
+}
+
+// runWrite reads the results of a write batch: lockCollectionSQL, then a
+// withChange statement whose row scan reads. No row from the write means
+// it found its object changed (errWriteRaced), and so does a unique
+// violation (an UPDATE taking a UID that another write took meanwhile);
+// the next attempt reads why. An error from the batch's end is the
+// commit's.
+func runWrite(br pgx.BatchResults, collectionID int64, what string, scan func(pgx.Row) error) error {
+	var owner int64
+	lockErr := br.QueryRow().Scan(&owner)
+	writeErr := scan(br.QueryRow())
+	closeErr := br.Close()
+	switch {
+	case lockErr != nil:
+		return notFound(lockErr, "collection %d", collectionID)
+	case isUniqueViolation(writeErr):
+		return errWriteRaced
+	case errors.Is(writeErr, pgx.ErrNoRows) && closeErr == nil:
+		return errWriteRaced
+	case errors.Is(writeErr, pgx.ErrNoRows):
+		writeErr = closeErr
+	case writeErr == nil:
+		writeErr = closeErr
+	}
+	if writeErr != nil {
+		return fmt.Errorf("backend: %s: %w", what, writeErr)
+	}
+	return nil
 }
 
 // checkUID returns a *UIDConflictError when an object of the collection
@@ -303,38 +427,44 @@ func streamError(err error, format string, args ...any) error {
 	return fmt.Errorf("backend: "+format+": %w", append(args, err)...)
 }
 
-// DeleteObject deletes an object after checking cond in the same
-// transaction, records a tombstone in the change log and bumps the
-// collection's sync_seq; the object's dead properties go with it. A
-// missing object is ErrNotFound, or ErrPreconditionFailed when cond has an
-// If-Match (RFC 9110 13.1.1: If-Match on a missing resource fails).
+// DeleteObject deletes an object after checking cond, records a tombstone
+// in the change log and bumps the collection's sync_seq, in one
+// transaction; the object's dead properties go with it. A missing object
+// is ErrNotFound, or ErrPreconditionFailed when cond has an If-Match (RFC
+// 9110 13.1.1: If-Match on a missing resource fails). Like PutObject it
+// checks the object read without the collection's lock and deletes it
+// only if it still has the ETag read, starting over otherwise.
 func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name string, cond Conditions) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := lockCollection(ctx, tx, collectionID); err != nil {
-			return err
-		}
+	for range writeAttempts {
 		var (
-			id   int64
-			etag string
+			id   *int64
+			etag *string
 		)
-		err := tx.QueryRow(ctx, `SELECT id, etag FROM objects WHERE collection_id = $1 AND name = $2`,
-			collectionID, name).Scan(&id, &etag)
-		if errors.Is(err, pgx.ErrNoRows) {
+		err := s.pool.QueryRow(ctx, `
+			SELECT o.id, o.etag FROM collections c
+			LEFT JOIN objects o ON o.collection_id = c.id AND o.name = $2
+			WHERE c.id = $1`, collectionID, name).Scan(&id, &etag)
+		if err != nil {
+			return notFound(err, "collection %d", collectionID)
+		}
+		if id == nil {
 			if cond.IfMatch != nil {
 				return fmt.Errorf("object %q: If-Match: %w", name, ErrPreconditionFailed)
 			}
 			return fmt.Errorf("object %q: %w", name, ErrNotFound)
 		}
-		if err != nil {
-			return fmt.Errorf("backend: delete object %q: %w", name, err)
-		}
-		if err := cond.check(true, etag); err != nil {
+		if err := cond.check(true, *etag); err != nil {
 			return fmt.Errorf("object %q: %w", name, err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM objects WHERE id = $1`, id); err != nil {
-			return fmt.Errorf("backend: delete object %q: %w", name, err)
+		b := &pgx.Batch{}
+		b.Queue(lockCollectionSQL, collectionID)
+		b.Queue(withChange(`DELETE FROM objects WHERE id = $4 AND etag = $5 AND collection_id = $1 AND name = $2
+			RETURNING id`), collectionID, name, true, *id, *etag)
+		err = runWrite(s.pool.SendBatch(ctx, b), collectionID, fmt.Sprintf("delete object %q", name),
+			func(row pgx.Row) error { var id int64; return row.Scan(&id) })
+		if !errors.Is(err, errWriteRaced) {
+			return err
 		}
-		_, err = recordChange(ctx, tx, collectionID, name, true)
-		return err
-	})
+	}
+	return fmt.Errorf("backend: delete object %q: %w", name, errContended)
 }

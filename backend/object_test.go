@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -430,5 +431,210 @@ func TestListObjects(t *testing.T) {
 	calls = 0
 	if err := f.s.ListObjects(ctx, f.cal.ID+1000, false, func(backend.Object) error { calls++; return nil }); err != nil || calls != 0 {
 		t.Fatalf("unknown collection: %d calls, %v", calls, err)
+	}
+}
+
+// race runs fn(0) … fn(n-1) at once, as nearly as goroutines allow, and
+// returns their errors by index.
+func race(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = fn(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// racers is how many writers each race test runs at once: as many as the
+// test store's pool has connections.
+const racers = 4
+
+// Concurrent creates of one new name with If-None-Match: *: exactly one
+// is created, the others fail their precondition, and the change log
+// records the one write.
+func TestPutObjectConcurrentCreateIfNoneMatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	for round := range 15 {
+		name := fmt.Sprintf("r%d.ics", round)
+		before := f.seq(t, f.cal.ID)
+		etags := make([]string, racers)
+		created := make([]bool, racers)
+		errs := race(racers, func(i int) (err error) {
+			var o backend.Object
+			o, created[i], err = f.s.PutObject(ctx, write(f.cal.ID, name, fmt.Sprintf("uid-%d-%d", round, i), fmt.Sprintf("v%d", i)),
+				backend.Conditions{IfNoneMatch: anyTag})
+			etags[i] = o.ETag
+			return err
+		})
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && created[i] && winner < 0:
+				winner = i
+			case errors.Is(err, backend.ErrPreconditionFailed):
+			default:
+				t.Fatalf("round %d: writer %d: created=%v, err = %v; want one creation, the rest ErrPreconditionFailed (all: %v)", round, i, created[i], err, errs)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: nobody created %s: %v", round, name, errs)
+		}
+		if got, err := f.s.GetObject(ctx, f.cal.ID, name, false); err != nil || got.ETag != etags[winner] {
+			t.Fatalf("round %d: stored %+v, %v; want the winner's etag %s", round, got, err, etags[winner])
+		}
+		if seq := f.seq(t, f.cal.ID); seq != before+1 {
+			t.Fatalf("round %d: sync_seq %d -> %d, want one change", round, before, seq)
+		}
+	}
+	if n := f.count(t, `SELECT count(*) FROM objects WHERE collection_id = $1`, f.cal.ID); n != 15 {
+		t.Fatalf("%d objects, want 15", n)
+	}
+}
+
+// Concurrent creates of different names with one UID: exactly one is
+// stored, the others get a *UIDConflictError naming it.
+func TestPutObjectConcurrentUIDConflict(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	for round := range 15 {
+		uid := fmt.Sprintf("shared-%d", round)
+		name := func(i int) string { return fmt.Sprintf("r%d-w%d.ics", round, i) }
+		before := f.seq(t, f.cal.ID)
+		errs := race(racers, func(i int) error {
+			// Half of the writers ask for a creation, half do not care.
+			var cond backend.Conditions
+			if i%2 == 0 {
+				cond.IfNoneMatch = anyTag
+			}
+			_, _, err := f.s.PutObject(ctx, write(f.cal.ID, name(i), uid, "v"), cond)
+			return err
+		})
+		winner := -1
+		for i, err := range errs {
+			if err == nil && winner < 0 {
+				winner = i
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: no write succeeded: %v", round, errs)
+		}
+		for i, err := range errs {
+			if i == winner {
+				continue
+			}
+			var conflict *backend.UIDConflictError
+			if !errors.As(err, &conflict) || conflict.Name != name(winner) || conflict.UID != uid {
+				t.Fatalf("round %d: writer %d: err = %v, want *UIDConflictError naming %s", round, i, err, name(winner))
+			}
+			if _, err := f.s.GetObject(ctx, f.cal.ID, name(i), false); !errors.Is(err, backend.ErrNotFound) {
+				t.Fatalf("round %d: %s was stored despite the conflict: %v", round, name(i), err)
+			}
+		}
+		if seq := f.seq(t, f.cal.ID); seq != before+1 {
+			t.Fatalf("round %d: sync_seq %d -> %d, want one change", round, before, seq)
+		}
+	}
+}
+
+// Concurrent unconditional PUTs of one new name: one creates it, the others
+// replace it, and each of them is one change in the log.
+func TestPutObjectConcurrentSameName(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	for round := range 10 {
+		name := fmt.Sprintf("r%d.ics", round)
+		before := f.seq(t, f.cal.ID)
+		etags := make([]string, racers)
+		created := make([]bool, racers)
+		errs := race(racers, func(i int) (err error) {
+			var o backend.Object
+			o, created[i], err = f.s.PutObject(ctx, write(f.cal.ID, name, "uid-"+name, fmt.Sprintf("v%d", i)), backend.Conditions{})
+			etags[i] = o.ETag
+			return err
+		})
+		n := 0
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: writer %d: %v", round, i, err)
+			}
+			if created[i] {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("round %d: %d writers created %s, want 1", round, n, name)
+		}
+		got, err := f.s.GetObject(ctx, f.cal.ID, name, false)
+		if err != nil || !slices.Contains(etags, got.ETag) {
+			t.Fatalf("round %d: stored %+v, %v; want one of %v", round, got, err, etags)
+		}
+		if seq := f.seq(t, f.cal.ID); seq != before+racers {
+			t.Fatalf("round %d: sync_seq %d -> %d, want %d changes", round, before, seq, racers)
+		}
+	}
+}
+
+// Concurrent writes conditional on one ETag: exactly one wins, the others
+// fail their precondition (no lost update); concurrent DELETEs of one
+// object: one deletes it, the others find nothing.
+func TestObjectConcurrentIfMatchAndDelete(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	for round := range 10 {
+		cur := f.put(t, f.cal.ID, "a.ics", "uid-a", fmt.Sprintf("round %d", round))
+		before := f.seq(t, f.cal.ID)
+		errs := race(racers, func(i int) error {
+			_, _, err := f.s.PutObject(ctx, write(f.cal.ID, "a.ics", "uid-a", fmt.Sprintf("round %d writer %d", round, i)),
+				backend.Conditions{IfMatch: tags(cur.ETag)})
+			return err
+		})
+		ok := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, backend.ErrPreconditionFailed):
+				t.Fatalf("round %d: writer %d: %v", round, i, err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d If-Match writes succeeded, want 1: %v", round, ok, errs)
+		}
+		if seq := f.seq(t, f.cal.ID); seq != before+1 {
+			t.Fatalf("round %d: sync_seq %d -> %d, want one change", round, before, seq)
+		}
+	}
+	before := f.seq(t, f.cal.ID)
+	errs := race(racers, func(int) error { return f.s.DeleteObject(ctx, f.cal.ID, "a.ics", backend.Conditions{}) })
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, backend.ErrNotFound):
+			t.Fatalf("delete %d: %v", i, err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d deletes succeeded, want 1: %v", ok, errs)
+	}
+	if seq := f.seq(t, f.cal.ID); seq != before+1 {
+		t.Fatalf("sync_seq %d -> %d, want one tombstone", before, seq)
+	}
+	if got := f.changes(t, f.cal.ID); len(got) != 1 || !got[0].Deleted || got[0].Seq != before+1 {
+		t.Fatalf("change log %+v, want one tombstone of a.ics at %d", got, before+1)
 	}
 }

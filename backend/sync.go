@@ -14,10 +14,21 @@ import (
 // and makes each precondition check see the state the write replaces.
 // FOR NO KEY UPDATE is the lock the sync_seq bump takes anyway; unlike FOR
 // UPDATE it does not block foreign-key checks of unrelated inserts.
+//
+// PutObject and DeleteObject take it late instead, as the first statement
+// of their write's pipeline, after reading and checking without it, and
+// write only if what they checked still holds (see PutObject): the lock is
+// then held for one statement and the commit, not for every round trip of
+// the write. It is still taken before any object row, in every writer, so
+// writers never wait for each other in a cycle.
 func lockCollection(ctx context.Context, tx pgx.Tx, id int64) (principalID int64, err error) {
-	err = tx.QueryRow(ctx, `SELECT principal_id FROM collections WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&principalID)
+	err = tx.QueryRow(ctx, lockCollectionSQL, id).Scan(&principalID)
 	return principalID, notFound(err, "collection %d", id)
 }
+
+// lockCollectionSQL is lockCollection's statement, for pipelines: $1 is the
+// collection, the row its owner.
+const lockCollectionSQL = `SELECT principal_id FROM collections WHERE id = $1 FOR NO KEY UPDATE`
 
 // recordChange bumps the collection's sync_seq and upserts the member's row
 // in the change log with the new number, in one statement. deleted marks a
@@ -39,6 +50,27 @@ func recordChange(ctx context.Context, tx pgx.Tx, collectionID int64, name strin
 		return 0, fmt.Errorf("backend: record change of %q in collection %d: %w", name, collectionID, err)
 	}
 	return seq, nil
+}
+
+// withChange wraps write, one INSERT, UPDATE or DELETE of a member with a
+// RETURNING list, into a statement that also does what recordChange does,
+// if and only if write returned a row: the change is recorded exactly when
+// the member changed, in the same statement. The statement returns write's
+// rows. $1 is the collection, $2 the member's name and $3 whether the
+// change is a deletion; write's own placeholders start at $4. The caller
+// holds the collection's lock.
+func withChange(write string) string {
+	return `
+		WITH w AS (` + write + `
+		), bump AS (
+			UPDATE collections SET sync_seq = sync_seq + 1 WHERE id = $1 AND EXISTS (SELECT FROM w) RETURNING sync_seq
+		), change AS (
+			INSERT INTO changes (collection_id, name, seq, deleted, changed_at)
+			SELECT $1, $2, sync_seq, $3, now() FROM bump
+			ON CONFLICT (collection_id, name) DO UPDATE
+				SET seq = EXCLUDED.seq, deleted = EXCLUDED.deleted, changed_at = EXCLUDED.changed_at
+		)
+		SELECT * FROM w`
 }
 
 // bumpCollection bumps the collection's sync_seq and updated_at without a
