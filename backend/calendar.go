@@ -28,6 +28,11 @@ type CalendarQuery struct {
 	// only when the range is the whole filter, on one VEVENT or VJOURNAL.
 	// Objects SQL cannot decide come with their bytes, as candidates.
 	Decide bool
+	// Expand, with Decide, asks for the stored expansion instead of the
+	// bytes of the decided objects whose times are exact over this
+	// window too (ObjectTimes.Expansion); those without one come with
+	// their bytes.
+	Expand *Interval
 }
 
 // QueryCalendarObjects calls fn for each object of the collection that
@@ -70,11 +75,22 @@ func (s *Store) QueryCalendarObjects(ctx context.Context, q CalendarQuery, fn fu
 	// decided: the stored instances are exact over the whole query range
 	// (half-open, as RFC 4791 9.9 reads it); such an object matches when
 	// one of its instances overlaps the range, and needs no reading.
-	query := fmt.Sprintf(`SELECT `+objectColumns+`, CASE WHEN $%[3]d OR NOT d.decided THEN data END, d.decided
-		FROM objects, LATERAL (SELECT coalesce(instances_within @> tstzrange($%[1]d, $%[2]d, '[)'), false) AS decided) d
-		WHERE %[4]s AND (NOT d.decided OR instances && tstzrange($%[1]d, $%[2]d, '[)'))`,
-		lop, hip, len(args)+1, where.String())
-	args = append(args, q.WithData)
+	var expand any // the expand window, NULL for none
+	if q.Expand != nil {
+		expand = windowRange(*q.Expand)
+	}
+	args = append(args, q.WithData, expand)
+	wd, ex := len(args)-1, len(args)
+	// useExp: the stored expansion answers, so the bytes are not read.
+	query := fmt.Sprintf(`SELECT `+objectColumns+`,
+			CASE WHEN NOT d.decided OR ($%[3]d AND NOT d.use_exp) THEN data END,
+			CASE WHEN d.use_exp THEN expansion END, d.decided
+		FROM objects,
+			LATERAL (SELECT coalesce(instances_within @> tstzrange($%[1]d, $%[2]d, '[)'), false) AS decided) d0,
+			LATERAL (SELECT d0.decided, d0.decided AND expansion IS NOT NULL
+				AND coalesce(instances_within @> $%[4]d::tstzrange, false) AS use_exp) d
+		WHERE %[5]s AND (NOT d.decided OR instances && tstzrange($%[1]d, $%[2]d, '[)'))`,
+		lop, hip, wd, ex, where.String())
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err == nil {
 		err = scanDecided(rows, fn)
@@ -82,14 +98,15 @@ func (s *Store) QueryCalendarObjects(ctx context.Context, q CalendarQuery, fn fu
 	return streamError(err, "query calendar objects of collection %d", q.CollectionID)
 }
 
-// scanDecided streams rows of objectColumns, data and decided to fn.
+// scanDecided streams rows of objectColumns, data, expansion and decided
+// to fn.
 func scanDecided(rows pgx.Rows, fn func(Object) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		var o Object
 		var data []byte
 		if err := rows.Scan(&o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.Size, &o.ContentType,
-			&o.Component, &o.CreatedAt, &o.ModifiedAt, &data, &o.Decided); err != nil {
+			&o.Component, &o.CreatedAt, &o.ModifiedAt, &data, &o.Expansion, &o.Decided); err != nil {
 			return err
 		}
 		o.Data = data

@@ -24,6 +24,10 @@ type ObjectTimes struct {
 	Instances []Interval
 	// Busy and Tentative are the object's free-busy periods by type.
 	Busy, Tentative []Interval
+	// Expansion is an opaque rendering the caller works out with the
+	// times and reads back from time-range queries (CalendarQuery.Expand);
+	// it is valid inside Within. nil stores none.
+	Expansion []byte
 }
 
 type tstzRange = pgtype.Range[pgtype.Timestamptz]
@@ -65,13 +69,13 @@ func intervalsRange(ivs []Interval) pgtype.Multirange[tstzRange] {
 	return m
 }
 
-// timesValues are the instances, instances_within, busy and tentative
-// columns for t; all NULL when t is nil.
-func timesValues(t *ObjectTimes) [4]any {
+// timesValues are the instances, instances_within, busy, tentative and
+// expansion columns for t; all NULL when t is nil.
+func timesValues(t *ObjectTimes) [5]any {
 	if t == nil {
-		return [4]any{nil, nil, nil, nil}
+		return [5]any{}
 	}
-	return [4]any{intervalsRange(t.Instances), windowRange(t.Within), intervalsRange(t.Busy), intervalsRange(t.Tentative)}
+	return [5]any{intervalsRange(t.Instances), windowRange(t.Within), intervalsRange(t.Busy), intervalsRange(t.Tentative), t.Expansion}
 }
 
 // intervalsOf reads a tstzmultirange of bounded ranges back.

@@ -290,6 +290,12 @@ func (cd *calendarDataRequest) passThrough() bool {
 	return cd == nil || cd.comp == nil && cd.expand == nil && cd.limitRecurrence == nil && cd.limitFreeBusy == nil
 }
 
+// expandOnly reports a request for the whole object expanded, and
+// nothing else: what a stored expansion answers.
+func (cd *calendarDataRequest) expandOnly() bool {
+	return cd != nil && cd.expand != nil && cd.comp == nil && cd.limitRecurrence == nil && cd.limitFreeBusy == nil
+}
+
 // render returns the calendar-data to send for a stored calendar object.
 // When cd selects the whole object — the common case, and any request
 // without comp, expand or limits — it is data itself, unchanged and

@@ -3,6 +3,7 @@ package caldav
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -93,6 +94,15 @@ func zoneOfCalendarTimezone(text string) *time.Location {
 
 // dataProp renders the calendar-data of one object for a REPORT.
 func dataProp(cd *calendarDataRequest, o *backend.Object, floating *time.Location) (dav.Prop, error) {
+	if o.Expansion != nil && cd.expandOnly() {
+		// Worked out, and escaped, when the object was written
+		// (expansion.go).
+		x, err := readExpansion(o.Expansion)
+		if err != nil || !x.covers(*cd.expand) {
+			return dav.Prop{}, fmt.Errorf("object %q: stored expansion unusable: %w", o.Name, cmpErr(err, errNoExpansion))
+		}
+		return dav.Prop{Name: dav.CalDAVName("calendar-data"), Status: http.StatusOK, Inner: x.render(*cd.expand)}, nil
+	}
 	s, err := cd.render(o.Data, floating)
 	if err != nil {
 		return dav.Prop{}, err

@@ -70,6 +70,9 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 			// SQL decides the objects whose stored times are exact
 			// over the range; the others come with their bytes.
 			bq.Decide = q.Filter.timeOnly()
+			if q.Data.expandOnly() {
+				bq.Expand = &backend.Interval{Start: q.Data.expand.Start, End: q.Data.expand.End}
+			}
 		}
 		if exact {
 			q.Filter = nil // SQL decided; nothing left to evaluate

@@ -21,6 +21,19 @@ const (
 	storedFuture = 800 * 24 * time.Hour
 )
 
+// storedTimes is what ValidateObject stores of cal's times: objectTimes
+// and, where it can be worked out ahead, the expansion over its window.
+func storedTimes(cal *ical.Calendar, now time.Time) *backend.ObjectTimes {
+	t := objectTimes(cal, now)
+	if t == nil {
+		return nil
+	}
+	if x, err := buildExpansion(cal, TimeRange{Start: t.Within.Start, End: t.Within.End}); err == nil {
+		t.Expansion, _ = x.marshal() // nil when it cannot be stored
+	}
+	return t
+}
+
 // objectTimes computes the exact times PostgreSQL stores for a calendar
 // object (backend.ObjectTimes, migrations/0006): the set of instants each
 // instance matches per the RFC 4791 9.9 VEVENT and VJOURNAL tables, and

@@ -15,8 +15,13 @@
 -- busy, tentative: the free-busy periods (BUSY and BUSY-TENTATIVE, RFC
 -- 4791 7.10) of a VEVENT's instances, exact inside instances_within;
 -- transparent and cancelled instances and instants add nothing.
+--
+-- expansion: CALDAV:expand (RFC 4791 9.6.5) of the object worked out at
+-- write time (caldav/expansion.go; opaque here), valid inside
+-- instances_within, so an expand answer needs no parsing either.
 ALTER TABLE objects
     ADD COLUMN instances        tstzmultirange,
     ADD COLUMN instances_within tstzrange,
     ADD COLUMN busy             tstzmultirange,
-    ADD COLUMN tentative        tstzmultirange;
+    ADD COLUMN tentative        tstzmultirange,
+    ADD COLUMN expansion        bytea;
