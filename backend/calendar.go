@@ -25,7 +25,7 @@ type CalendarQuery struct {
 	// whose stored times are exact over it (ObjectTimes): those that do
 	// not match are left out and those that do come with Decided set,
 	// and without their bytes unless WithData. The caller asks for it
-	// only when the range is the whole filter, on one VEVENT or VJOURNAL.
+	// only when the range is the whole filter, on one component type.
 	// Objects SQL cannot decide come with their bytes, as candidates.
 	Decide bool
 	// Expand, with Decide, asks for the stored expansion instead of the

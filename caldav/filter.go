@@ -414,15 +414,15 @@ func (f *compFilter) plan() (components []string, span *TimeRange, exact bool) {
 	return components, span, exact
 }
 
-// timeOnly reports whether the filter is one time-range on one VEVENT or
-// VJOURNAL and nothing else: what an object's stored times (objectTimes)
+// timeOnly reports whether the filter is one time-range on one VEVENT,
+// VJOURNAL or VTODO and nothing else: what an object's stored times (objectTimes)
 // decide exactly, so SQL answers it for the objects that have them.
 func (f *compFilter) timeOnly() bool {
 	if f.Name != "VCALENDAR" || f.IsNotDefined || f.TimeRange != nil || len(f.Props) > 0 || len(f.Comps) != 1 {
 		return false
 	}
 	c := f.Comps[0]
-	return (c.Name == "VEVENT" || c.Name == "VJOURNAL") && !c.IsNotDefined &&
+	return (c.Name == "VEVENT" || c.Name == "VJOURNAL" || c.Name == "VTODO") && !c.IsNotDefined &&
 		c.TimeRange != nil && len(c.Props) == 0 && len(c.Comps) == 0
 }
 

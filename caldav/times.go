@@ -34,9 +34,30 @@ func storedTimes(cal *ical.Calendar, now time.Time) *backend.ObjectTimes {
 	return t
 }
 
+// todoIsPeriod reports whether a VTODO instance's RFC 4791 9.9 row is an
+// overlap of [S, E) with one period or instant, as VEVENT rows are: DTSTART
+// with a later DUE ((S < DUE OR S <= DTSTART) AND (E > DTSTART OR E >=
+// DUE) reduces to S < DUE AND E > DTSTART), or DTSTART alone (S <= DTSTART
+// AND E > DTSTART). The other rows close the range at E (E >= DUE), which
+// no set of periods tested against [S, E) can express.
+func todoIsPeriod(tc *timeContext, in instance) bool {
+	ci, err := tc.info(in.Comp)
+	if err != nil {
+		return false
+	}
+	switch ci.todoRow {
+	case todoStartDue:
+		return in.End.After(in.Start)
+	case todoStart:
+		return true
+	}
+	return false
+}
+
 // objectTimes computes the exact times PostgreSQL stores for a calendar
 // object (backend.ObjectTimes, migrations/0006): the set of instants each
-// instance matches per the RFC 4791 9.9 VEVENT and VJOURNAL tables, and
+// instance matches per the RFC 4791 9.9 VEVENT and VJOURNAL tables (and
+// the VTODO rows that read the same way, todoIsPeriod), and
 // for VEVENTs the free-busy periods per the 7.10 table. Those tables say
 // "overlaps [S, E)" of one period per instance (a point for an instance
 // without duration), so a union of periods answers a pure time-range
@@ -44,7 +65,7 @@ func storedTimes(cal *ical.Calendar, now time.Time) *backend.ObjectTimes {
 //
 // It returns nil whenever the answer could depend on more than the bytes:
 // a floating DATE-TIME or a DATE (read in the zone of the query or the
-// calendar), a VTODO (its 9.9 rows are not overlaps of one period), a
+// calendar), a VTODO whose 9.9 row is not an overlap of one period, a
 // VFREEBUSY, or a recurrence beyond evaluation. nil leaves the decision to
 // the exact evaluator, as before this column existed.
 func objectTimes(cal *ical.Calendar, now time.Time) *backend.ObjectTimes {
@@ -54,7 +75,7 @@ func objectTimes(cal *ical.Calendar, now time.Time) *backend.ObjectTimes {
 		switch c.Name {
 		case ical.CompTimezone:
 			continue
-		case ical.CompEvent, ical.CompJournal:
+		case ical.CompEvent, ical.CompJournal, ical.CompToDo:
 		default:
 			return nil
 		}
@@ -85,6 +106,10 @@ func timesWithin(cal *ical.Calendar, sets []*ical.Component, window TimeRange) *
 		ok := true
 		err := tc.instances(c, window, func(in instance) bool {
 			if n++; n > maxStoredInstances {
+				ok = false
+				return false
+			}
+			if c.Name == ical.CompToDo && !todoIsPeriod(tc, in) {
 				ok = false
 				return false
 			}

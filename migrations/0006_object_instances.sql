@@ -3,13 +3,14 @@
 -- reading and parsing each candidate's iCalendar.
 --
 -- instances: the union of the object's instances, each the set of instants
--- the RFC 4791 9.9 VEVENT/VJOURNAL table matches ([start, end), or the
+-- the RFC 4791 9.9 VEVENT/VJOURNAL table (and the VTODO rows that read the
+-- same way: DTSTART with a later DUE, DTSTART alone) matches ([start, end), or the
 -- point [start, start] for one without duration); a time-range [S, E)
 -- matches the object exactly when it overlaps this multirange. Exact only
 -- inside instances_within: the instances that overlap it are all there.
 -- NULL when the object's times depend on the zone a query reads floating
--- times in (DATE values, floating DATE-TIMEs), for VTODOs (whose 9.9 rows
--- are not an overlap of sets) and whatever else the exact evaluator must
+-- times in (DATE values, floating DATE-TIMEs), for the other VTODO rows
+-- (closed at E: E >= DUE) and whatever else the exact evaluator must
 -- decide; the span pre-filter keeps working for those.
 --
 -- busy, tentative: the free-busy periods (BUSY and BUSY-TENTATIVE, RFC
