@@ -8,10 +8,12 @@ import (
 )
 
 // Conditions are the HTTP preconditions of a write (RFC 9110 13.1.1,
-// 13.1.2), already parsed by the caller. The store evaluates them inside the
-// write's transaction, after locking the collection, so "check the ETag,
-// then write" cannot race with another write. Nil fields mean "header
-// absent". ETags are compared strongly, without quotes.
+// 13.1.2), already parsed by the caller. The store evaluates them on the
+// state its write then requires: under the collection lock, or (PUT,
+// DELETE) on a read whose id and ETag the write statement checks again,
+// starting over if they changed, so "check the ETag, then write" cannot
+// race with another write. Nil fields mean "header absent". ETags are
+// compared strongly, without quotes.
 type Conditions struct {
 	// IfMatch: the object must exist and (Any or its ETag is in Tags);
 	// otherwise ErrPreconditionFailed.
