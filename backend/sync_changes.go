@@ -81,13 +81,16 @@ type ChangeSet struct {
 // state; the *Change passed is reused and valid only during the call. Rows stream from the database as
 // fn consumes them: a first sync of 100 000 members holds one at a time.
 //
-// Everything is read in one REPEATABLE READ, READ ONLY transaction, so
-// the counter, the floor and the rows come from one snapshot: since every
-// writer bumps the counter under the collection's row lock (recordChange),
-// a snapshot that sees sequence number n committed sees every change with
-// a smaller one, and the delta never misses one that commits while it is
-// read. The query walks changes_seq_idx from q.Since on, so its cost
-// follows the number of changes, not the size of the collection.
+// The counter, the floor and the rows are read by one statement
+// (changesSQL), so they come from one snapshot: since every writer bumps
+// the counter under the collection's row lock (recordChange), a snapshot
+// that sees sequence number n committed sees every change with a smaller
+// one, and the delta never misses one that commits while it is read. One
+// statement is also one round trip, where a REPEATABLE READ transaction
+// around two statements cost four (BEGIN, counter, rows, COMMIT), which
+// was most of a small delta's time. The query walks changes_seq_idx from
+// q.Since on, so its cost follows the number of changes, not the size of
+// the collection.
 //
 // A q.Since below the collection's sync_floor is ErrTokenExpired, one
 // above its counter ErrTokenUnknown, an unknown collection ErrNotFound;
@@ -97,93 +100,10 @@ func (s *Store) Changes(ctx context.Context, q ChangeQuery, fn func(*Change) err
 	if q.Limit < 0 || (!q.Initial && q.Since < 0) {
 		return ChangeSet{}, invalidf("change query: negative limit or revision")
 	}
-	var set ChangeSet
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var seq, floor int64
-		// set_config(…, true) holds for this transaction only, and costs
-		// no round trip of its own: the delta statement below is planned
-		// with its values every time. pgx caches it as a prepared
-		// statement, and after five executions PostgreSQL may keep a
-		// generic plan, which does not know $2 and $3: once the pages of
-		// a first sync (10 000 rows each, the same statement) made the
-		// custom plans look expensive, it switched to one that expects a
-		// third of the collection and, with another large collection in
-		// the table, runs it as a parallel Gather Merge; a 10-change delta
-		// then paid ~8 ms starting a worker (100 000 events and 50 000
-		// cards; TestChangesDeltaPlansWithValues).
-		err := tx.QueryRow(ctx, `SELECT sync_seq, sync_floor, set_config('plan_cache_mode', 'force_custom_plan', true)
-			FROM collections WHERE id = $1`, q.CollectionID).Scan(&seq, &floor, nil)
-		if err != nil {
-			return notFound(err, "collection %d", q.CollectionID)
-		}
-		since := q.Since
-		switch {
-		case q.Initial:
-			since, q.After = 0, ""
-		case since < floor, q.After != "" && since == floor && floor > 0:
-			// A tombstone of revision floor may have been pruned after
-			// the name q.After.
-			return fmt.Errorf("collection %d: revision %d is below the pruned point %d: %w", q.CollectionID, since, floor, ErrTokenExpired)
-		case since > seq:
-			return fmt.Errorf("collection %d: revision %d is beyond the counter %d: %w", q.CollectionID, since, seq, ErrTokenUnknown)
-		}
-		var limit *int
-		if q.Limit > 0 {
-			n := q.Limit + 1 // one more tells whether the answer is truncated
-			limit = &n
-		}
-		args := []any{q.CollectionID, since, limit}
-		if q.After != "" {
-			args = append(args, q.After)
-		}
-		rows, err := tx.Query(ctx, changesSQL(q), args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		set.Seq = seq
-		var (
-			c          Change
-			gone       bool
-			n          int
-			last       int64
-			lastName   string
-			ns, nm     []string
-			vals       []string
-			dest       = changeDest(&c, &gone, q, &ns, &nm, &vals)
-			properties []DeadProperty
-		)
-		for rows.Next() {
-			c.Object, c.Properties = Object{}, properties[:0]
-			ns, nm, vals = nil, nil, nil
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			if q.Limit > 0 && n == q.Limit {
-				// One row too many: the answer ends at the last one,
-				// inside its revision if this row shares it.
-				set.Seq, set.Truncated = last, true
-				if c.Seq == last {
-					set.After = lastName
-				}
-				return nil
-			}
-			c.Deleted = gone
-			if !gone {
-				c.Object.CollectionID, c.Object.Name = q.CollectionID, c.Name
-				for i := range ns {
-					c.Properties = append(c.Properties, DeadProperty{Namespace: ns[i], Name: nm[i], Value: vals[i]})
-				}
-				properties = c.Properties
-			}
-			n++
-			last, lastName = c.Seq, c.Name
-			if err := fn(&c); err != nil {
-				return callbackError{err}
-			}
-		}
-		return rows.Err()
-	})
+	if q.Initial {
+		q.Since, q.After = 0, ""
+	}
+	set, err := s.changes(ctx, q, fn)
 	if err != nil {
 		var cb callbackError
 		switch {
@@ -197,24 +117,153 @@ func (s *Store) Changes(ctx context.Context, q ChangeQuery, fn func(*Change) err
 	return set, nil
 }
 
-// changesSQL is the delta query of Changes, with parameters $1 collection,
+func (s *Store) changes(ctx context.Context, q ChangeQuery, fn func(*Change) error) (ChangeSet, error) {
+	var limit *int
+	if q.Limit > 0 {
+		n := q.Limit + 1 // one more tells whether the answer is truncated
+		limit = &n
+	}
+	// QueryExecModeCacheDescribe runs the statement as the unnamed
+	// prepared statement, parsed and planned with its values on every
+	// execution, never a cached generic plan. A named statement (pgx's
+	// default) may switch to a generic plan after five executions, which
+	// does not know $2 and $3: once the pages of a first sync (10 000
+	// rows each, the same statement) made the custom plans look
+	// expensive, it switched to one that expects a third of the
+	// collection and, with another large collection in the table, runs it
+	// as a parallel Gather Merge; a 10-change delta then paid ~8 ms
+	// starting a worker (100 000 events and 50 000 cards;
+	// TestChangesDeltaPlansWithValues). The description is cached, so this
+	// is still one round trip.
+	args := []any{pgx.QueryExecModeCacheDescribe, q.CollectionID, q.Since, limit}
+	if q.After != "" {
+		args = append(args, q.After)
+	}
+	rows, err := s.pool.Query(ctx, changesSQL(q), args...)
+	if err != nil {
+		return ChangeSet{}, err
+	}
+	defer rows.Close()
+	var (
+		set        ChangeSet
+		c          Change
+		seq, floor int64
+		gone       bool
+		n          int
+		last       int64
+		lastName   string
+		ns, nm     []string
+		vals       []string
+		dest       = changeDest(&c, &seq, &floor, &gone, q, &ns, &nm, &vals)
+		properties []DeadProperty
+		first      = true
+	)
+	for rows.Next() {
+		c.Object, c.Properties = Object{}, properties[:0]
+		ns, nm, vals = nil, nil, nil
+		if err := rows.Scan(dest...); err != nil {
+			return ChangeSet{}, err
+		}
+		if first {
+			// Every row carries the counter and the floor; the first
+			// decides whether the token is usable. The statement
+			// returned no change row if it is not (changesSQL).
+			first = false
+			if err := checkSince(q, seq, floor); err != nil {
+				return ChangeSet{}, err
+			}
+			set.Seq = seq
+		}
+		if c.Seq == 0 {
+			// The one row of a delta without changes: only the
+			// collection's columns (sequence numbers start at 1).
+			break
+		}
+		if q.Limit > 0 && n == q.Limit {
+			// One row too many: the answer ends at the last one,
+			// inside its revision if this row shares it.
+			set.Seq, set.Truncated = last, true
+			if c.Seq == last {
+				set.After = lastName
+			}
+			return set, nil
+		}
+		c.Deleted = gone
+		if !gone {
+			c.Object.CollectionID, c.Object.Name = q.CollectionID, c.Name
+			for i := range ns {
+				c.Properties = append(c.Properties, DeadProperty{Namespace: ns[i], Name: nm[i], Value: vals[i]})
+			}
+			properties = c.Properties
+		}
+		n++
+		last, lastName = c.Seq, c.Name
+		if err := fn(&c); err != nil {
+			return ChangeSet{}, callbackError{err}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return ChangeSet{}, err
+	}
+	if first {
+		return ChangeSet{}, fmt.Errorf("collection %d: %w", q.CollectionID, ErrNotFound)
+	}
+	return set, nil
+}
+
+// checkSince tells whether a delta from q can be computed in a collection
+// whose counter is seq and whose floor is floor; changesSQL's usable
+// condition is the same rule.
+func checkSince(q ChangeQuery, seq, floor int64) error {
+	switch {
+	case q.Initial:
+	case q.Since < floor, q.After != "" && q.Since == floor && floor > 0:
+		// A tombstone of revision floor may have been pruned after
+		// the name q.After.
+		return fmt.Errorf("collection %d: revision %d is below the pruned point %d: %w", q.CollectionID, q.Since, floor, ErrTokenExpired)
+	case q.Since > seq:
+		return fmt.Errorf("collection %d: revision %d is beyond the counter %d: %w", q.CollectionID, q.Since, seq, ErrTokenUnknown)
+	}
+	return nil
+}
+
+// changesSQL is the statement of Changes, with parameters $1 collection,
 // $2 the revision to start after, $3 the row limit (NULL for none) and,
-// with q.After, $4 the name to continue after within revision $2. It is
-// an ordered range scan of changes_seq_idx, (collection_id, seq, name)
-// since migration 0004, starting right after the client's position,
-// joined row by row to the member's object through the (collection_id,
-// name) key: no sort, and no work for members that did not change. A
-// tombstone joins no object;
-// a change row whose object is missing in the snapshot (not reached while
-// every writer records its change in its own transaction) reads as one
-// too. Dead properties come from properties_object_idx in the same
-// snapshot.
+// with q.After, $4 the name to continue after within revision $2.
+//
+// Its outer row is the collection's (counter and floor), found by its
+// primary key; no row means no such collection. The delta is a LATERAL
+// subquery joined to it: with one outer row, the nested loop returns the
+// subquery's rows in the subquery's order, and the LEFT JOIN still
+// returns the collection's row, with NULL change columns, when nothing
+// changed. The subquery runs only when the token is usable (the rule of
+// checkSince, evaluated once against the outer row), so an expired or
+// unknown token reads no change.
+//
+// The subquery is an ordered range scan of changes_seq_idx,
+// (collection_id, seq, name) since migration 0004, starting right after
+// the client's position, joined row by row to the member's object
+// through the (collection_id, name) key: no sort, and no work for members
+// that did not change. A tombstone joins no object; a change row whose
+// object is missing in the snapshot (not reached while every writer
+// records its change in its own transaction) reads as one too. Dead
+// properties come from properties_object_idx in the same snapshot.
 func changesSQL(q ChangeQuery) string {
 	var b strings.Builder
-	b.WriteString(`SELECT c.name, c.seq, o.id IS NULL,
-		coalesce(o.id, 0), coalesce(o.uid, ''), coalesce(o.etag, ''), coalesce(o.size, 0),
-		coalesce(o.content_type, ''), coalesce(o.component, ''),
-		coalesce(o.created_at, 'epoch'), coalesce(o.modified_at, 'epoch')`)
+	b.WriteString(`SELECT k.sync_seq, k.sync_floor, coalesce(d.name, ''), coalesce(d.seq, 0), d.id IS NULL,
+		coalesce(d.id, 0), coalesce(d.uid, ''), coalesce(d.etag, ''), coalesce(d.size, 0),
+		coalesce(d.content_type, ''), coalesce(d.component, ''),
+		coalesce(d.created_at, 'epoch'), coalesce(d.modified_at, 'epoch')`)
+	if q.WithData {
+		b.WriteString(`, d.data`)
+	}
+	if q.WithProperties {
+		b.WriteString(`, d.namespaces, d.names, d.vals`)
+	}
+	b.WriteString(`
+	FROM collections k
+	LEFT JOIN LATERAL (
+		SELECT c.name, c.seq, o.id, o.uid, o.etag, o.size, o.content_type, o.component, o.created_at, o.modified_at`)
 	if q.WithData {
 		b.WriteString(`, o.data`)
 	}
@@ -241,24 +290,29 @@ func changesSQL(q ChangeQuery) string {
 	}
 	if q.After != "" {
 		b.WriteString(`
-		WHERE c.collection_id = $1 AND (c.seq, c.name) > ($2::bigint, $4::text)`)
+		WHERE c.collection_id = $1 AND (c.seq, c.name) > ($2::bigint, $4::text)
+			AND ($2::bigint > k.sync_floor OR k.sync_floor = 0)`)
 	} else {
 		b.WriteString(`
 		WHERE c.collection_id = $1 AND c.seq > $2`)
 	}
 	if q.Initial {
 		b.WriteString(` AND NOT c.deleted`)
+	} else {
+		b.WriteString(` AND $2::bigint BETWEEN k.sync_floor AND k.sync_seq`)
 	}
 	b.WriteString(`
 		ORDER BY c.seq, c.name
-		LIMIT $3`)
+		LIMIT $3
+	) d ON true
+	WHERE k.id = $1`)
 	return b.String()
 }
 
 // changeDest is the scan destination of changesSQL(q)'s columns.
-func changeDest(c *Change, gone *bool, q ChangeQuery, ns, nm, vals *[]string) []any {
+func changeDest(c *Change, seq, floor *int64, gone *bool, q ChangeQuery, ns, nm, vals *[]string) []any {
 	o := &c.Object
-	dest := []any{&c.Name, &c.Seq, gone, &o.ID, &o.UID, &o.ETag, &o.Size, &o.ContentType, &o.Component, &o.CreatedAt, &o.ModifiedAt}
+	dest := []any{seq, floor, &c.Name, &c.Seq, gone, &o.ID, &o.UID, &o.ETag, &o.Size, &o.ContentType, &o.Component, &o.CreatedAt, &o.ModifiedAt}
 	if q.WithData {
 		dest = append(dest, &o.Data)
 	}
