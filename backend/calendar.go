@@ -33,6 +33,10 @@ type CalendarQuery struct {
 	// window too (ObjectTimes.Expansion); those without one come with
 	// their bytes.
 	Expand *Interval
+	// Zone names the zone the query reads floating times in
+	// (ObjectTimes.Zone); stored times computed in another zone are not
+	// used. Empty uses only times that hold in every zone.
+	Zone string
 }
 
 // QueryCalendarObjects calls fn for each object of the collection that
@@ -79,18 +83,18 @@ func (s *Store) QueryCalendarObjects(ctx context.Context, q CalendarQuery, fn fu
 	if q.Expand != nil {
 		expand = windowRange(*q.Expand)
 	}
-	args = append(args, q.WithData, expand)
-	wd, ex := len(args)-1, len(args)
+	args = append(args, q.WithData, expand, q.Zone)
+	wd, ex, zn := len(args)-2, len(args)-1, len(args)
 	// useExp: the stored expansion answers, so the bytes are not read.
 	query := fmt.Sprintf(`SELECT `+objectColumns+`,
 			CASE WHEN NOT d.decided OR ($%[3]d AND NOT d.use_exp) THEN data END,
 			CASE WHEN d.use_exp THEN expansion END, d.decided
 		FROM objects,
-			LATERAL (SELECT coalesce(instances_within @> tstzrange($%[1]d, $%[2]d, '[)'), false) AS decided) d0,
+			LATERAL (SELECT coalesce(instances_within @> tstzrange($%[1]d, $%[2]d, '[)'), false) AND %[6]s AS decided) d0,
 			LATERAL (SELECT d0.decided, d0.decided AND expansion IS NOT NULL
 				AND coalesce(instances_within @> $%[4]d::tstzrange, false) AS use_exp) d
 		WHERE %[5]s AND (NOT d.decided OR instances && tstzrange($%[1]d, $%[2]d, '[)'))`,
-		lop, hip, wd, ex, where.String())
+		lop, hip, wd, ex, where.String(), zoneMatchSQL(zn))
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err == nil {
 		err = scanDecided(rows, fn)

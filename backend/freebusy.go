@@ -19,9 +19,9 @@ type BusyTimes struct {
 // one read-only snapshot: the periods of the VEVENTs whose stored times
 // are exact over the window, merged by PostgreSQL, and — through fn, with
 // their bytes — every other candidate of the given components whose span
-// meets the window, for the caller to evaluate. The window must be
-// bounded.
-func (s *Store) FreeBusy(ctx context.Context, collectionID int64, components []string, window Interval, fn func(Object) error) (BusyTimes, error) {
+// meets the window, for the caller to evaluate. zone names the zone
+// floating times are read in (CalendarQuery.Zone).
+func (s *Store) FreeBusy(ctx context.Context, collectionID int64, components []string, window Interval, zone string, fn func(Object) error) (BusyTimes, error) {
 	var bt BusyTimes
 	w := windowRange(window)
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
@@ -31,8 +31,8 @@ func (s *Store) FreeBusy(ctx context.Context, collectionID int64, components []s
 				coalesce(range_agg(tentative * tstzmultirange($2::tstzrange)), '{}')
 			FROM objects
 			WHERE collection_id = $1 AND component = 'VEVENT'
-				AND span && $2::tstzrange AND instances_within @> $2::tstzrange`,
-			collectionID, w).Scan(&busy, &tentative)
+				AND span && $2::tstzrange AND instances_within @> $2::tstzrange AND `+zoneMatchSQL(3),
+			collectionID, w, zone).Scan(&busy, &tentative)
 		if err != nil {
 			return err
 		}
@@ -40,8 +40,8 @@ func (s *Store) FreeBusy(ctx context.Context, collectionID int64, components []s
 		rows, err := tx.Query(ctx, `SELECT `+objectSelect(true)+` FROM objects
 			WHERE collection_id = $1 AND component = ANY($3)
 				AND span && tstzrange(lower($2::tstzrange), upper($2::tstzrange), '[]')
-				AND NOT coalesce(instances_within @> $2::tstzrange, false)`,
-			collectionID, w, components)
+				AND NOT (coalesce(instances_within @> $2::tstzrange, false) AND `+zoneMatchSQL(4)+`)`,
+			collectionID, w, components, zone)
 		if err != nil {
 			return err
 		}

@@ -44,12 +44,12 @@ func (s *Store) ImportObjects(ctx context.Context, collectionID int64, objects [
 		}
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"objects"},
 			[]string{"collection_id", "name", "uid", "data", "etag", "size", "content_type", "component", "span",
-				"instances", "instances_within", "busy", "tentative", "expansion"},
+				"instances", "instances_within", "busy", "tentative", "expansion", "instances_zone"},
 			pgx.CopyFromSlice(len(objects), func(i int) ([]any, error) {
 				w := &objects[i]
 				times := timesValues(w.Times)
 				return []any{collectionID, w.Name, w.UID, w.Data, ETagOf(w.Data), len(w.Data),
-					w.ContentType, w.Component, spanRange(w.Span), times[0], times[1], times[2], times[3], times[4]}, nil
+					w.ContentType, w.Component, spanRange(w.Span), times[0], times[1], times[2], times[3], times[4], times[5]}, nil
 			}))
 		if isUniqueViolation(err) {
 			var pgErr *pgconn.PgError

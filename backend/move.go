@@ -140,9 +140,9 @@ func copyRow(ctx context.Context, tx pgx.Tx, id, owner, collectionID int64, name
 	var newID int64
 	err := tx.QueryRow(ctx, `
 		INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, span,
-			instances, instances_within, busy, tentative, expansion)
+			instances, instances_within, busy, tentative, expansion, instances_zone)
 		SELECT $2, $3, uid, data, etag, size, content_type, component, span,
-			instances, instances_within, busy, tentative, expansion FROM objects WHERE id = $1
+			instances, instances_within, busy, tentative, expansion, instances_zone FROM objects WHERE id = $1
 		RETURNING id`, id, collectionID, name).Scan(&newID)
 	if err != nil {
 		return err

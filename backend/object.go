@@ -278,24 +278,24 @@ func (s *Store) writeObject(ctx context.Context, w ObjectWrite, etag string, cur
 		b.Queue(withChange(`
 			UPDATE objects SET uid = $6, data = $7, etag = $8, size = $9, content_type = $10, component = $11,
 				span = `+spanSQL(12)+`, instances = $15, instances_within = $16, busy = $17, tentative = $18,
-				expansion = $19, modified_at = now()
+				expansion = $19, instances_zone = $20, modified_at = now()
 			WHERE id = $4 AND etag = $5 AND collection_id = $1 AND name = $2
 			RETURNING `+objectColumns),
 			w.CollectionID, w.Name, false, cur.id, cur.etag,
 			w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi,
-			times[0], times[1], times[2], times[3], times[4])
+			times[0], times[1], times[2], times[3], times[4], times[5])
 	} else {
 		// DO NOTHING on either unique key: a taken name or UID is a race
 		// lost, and the next attempt reads who took it.
 		b.Queue(withChange(`
 			INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, span,
-				instances, instances_within, busy, tentative, expansion)
-			VALUES ($1, $2, $4, $5, $6, $7, $8, $9, `+spanSQL(10)+`, $13, $14, $15, $16, $17)
+				instances, instances_within, busy, tentative, expansion, instances_zone)
+			VALUES ($1, $2, $4, $5, $6, $7, $8, $9, `+spanSQL(10)+`, $13, $14, $15, $16, $17, $18)
 			ON CONFLICT DO NOTHING
 			RETURNING `+objectColumns),
 			w.CollectionID, w.Name, false,
 			w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi,
-			times[0], times[1], times[2], times[3], times[4])
+			times[0], times[1], times[2], times[3], times[4], times[5])
 	}
 	what := fmt.Sprintf("put object %q", w.Name)
 	if w.CardValues == nil {

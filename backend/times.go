@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -24,6 +25,10 @@ type ObjectTimes struct {
 	Instances []Interval
 	// Busy and Tentative are the object's free-busy periods by type.
 	Busy, Tentative []Interval
+	// Zone, when not empty, names the zone floating times and DATE values
+	// were read in to compute these: they hold only for queries that read
+	// them in the same zone (CalendarQuery.Zone).
+	Zone string
 	// Expansion is an opaque rendering the caller works out with the
 	// times and reads back from time-range queries (CalendarQuery.Expand);
 	// it is valid inside Within. nil stores none.
@@ -69,13 +74,23 @@ func intervalsRange(ivs []Interval) pgtype.Multirange[tstzRange] {
 	return m
 }
 
-// timesValues are the instances, instances_within, busy, tentative and
-// expansion columns for t; all NULL when t is nil.
-func timesValues(t *ObjectTimes) [5]any {
+// timesValues are the instances, instances_within, busy, tentative,
+// expansion and instances_zone columns for t; all NULL when t is nil.
+func timesValues(t *ObjectTimes) [6]any {
 	if t == nil {
-		return [5]any{}
+		return [6]any{}
 	}
-	return [5]any{intervalsRange(t.Instances), windowRange(t.Within), intervalsRange(t.Busy), intervalsRange(t.Tentative), t.Expansion}
+	var zone any // NULL: the times hold in every zone
+	if t.Zone != "" {
+		zone = t.Zone
+	}
+	return [6]any{intervalsRange(t.Instances), windowRange(t.Within), intervalsRange(t.Busy), intervalsRange(t.Tentative), t.Expansion, zone}
+}
+
+// zoneMatchSQL is the SQL condition that an object's stored times hold in
+// the floating zone named by placeholder n.
+func zoneMatchSQL(n int) string {
+	return fmt.Sprintf(`(instances_zone IS NULL OR instances_zone = $%d)`, n)
 }
 
 // intervalsOf reads a tstzmultirange of bounded ranges back.

@@ -198,7 +198,7 @@ func (*Type) ValidateObject(data []byte, contentType string, c *backend.Collecti
 		Component:   info.Component,
 		ContentType: "text/calendar; charset=utf-8; component=" + strings.ToLower(info.Component),
 		Span:        indexSpan(cal),
-		Times:       storedTimes(cal, time.Now()),
+		Times:       storedTimes(cal, time.Now(), floatingZone(c, nil)),
 	}, nil
 }
 

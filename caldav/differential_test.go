@@ -127,7 +127,7 @@ func TestTimeRangeIndexIsExact(t *testing.T) {
 				w, comp, tr.Start, tr.End, floating, missing, extra)
 		}
 		if filter.timeOnly() {
-			q.Decide = true
+			q.Decide, q.Zone = true, zoneKey(floating)
 			got, decided := map[string]bool{}, 0
 			err := store.QueryCalendarObjects(ctx, q, func(o backend.Object) error {
 				if o.Decided {
@@ -180,7 +180,7 @@ func checkFreeBusy(t *testing.T, store *backend.Store, collID int64, parsed map[
 	}
 	got := map[string][]period{}
 	bt, err := store.FreeBusy(context.Background(), collID, []string{"VEVENT", "VFREEBUSY"},
-		backend.Interval{Start: tr.Start, End: tr.End}, func(o backend.Object) error {
+		backend.Interval{Start: tr.Start, End: tr.End}, zoneKey(floating), func(o backend.Object) error {
 			cal := parsed[o.Name]
 			return collectBusy(newTimeContext(cal, floating), cal, tr, got)
 		})

@@ -28,6 +28,7 @@ type expansion struct {
 	header string   // BEGIN:VCALENDAR and its properties
 	texts  []string // component texts; templates hold the markers below
 	items  []expansionItem
+	floats bool // a floating time or DATE was read: valid in its zone only
 }
 
 // expansionItem is one component of the answer: a non-recurring
@@ -58,10 +59,10 @@ const expansionVersion = 2
 var errNoExpansion = errors.New("no stored expansion")
 
 // buildExpansion computes the expansion of cal over within, mirroring
-// expandRecurrences with UTC as the floating zone. It fails with
-// errNoExpansion when any value it reads floats.
-func buildExpansion(cal *ical.Calendar, within TimeRange) (*expansion, error) {
-	tc := newTimeContext(cal, nil)
+// expandRecurrences with floating as the zone of floating times: like the
+// times it is stored with, it answers only queries in that zone.
+func buildExpansion(cal *ical.Calendar, within TimeRange, floating *time.Location) (*expansion, error) {
+	tc := newTimeContext(cal, floating)
 	head := encodeICalendar(&ical.Component{Name: cal.Name, Props: cal.Props})
 	x := &expansion{within: within, header: strings.TrimSuffix(head, "END:"+cal.Name+"\r\n")}
 	addText := func(s string) int {
@@ -79,7 +80,7 @@ func buildExpansion(cal *ical.Calendar, within TimeRange) (*expansion, error) {
 			err := tc.instances(c, within, func(in instance) bool {
 				item := expansionItem{start: in.Start, end: in.End, rid: in.RecurrenceID}
 				if in.Overridden || in.AllDay {
-					item.text = addText(encodeICalendar(instanceComponent(tc, c, in, nil)))
+					item.text = addText(encodeICalendar(instanceComponent(tc, c, in, floating)))
 					x.items = append(x.items, item)
 					return true
 				}
@@ -124,9 +125,7 @@ func buildExpansion(cal *ical.Calendar, within TimeRange) (*expansion, error) {
 			x.items = append(x.items, expansionItem{text: addText(encodeICalendar(standalone(tc, c))), always: true})
 		}
 	}
-	if tc.sawFloating {
-		return nil, errNoExpansion
-	}
+	x.floats = tc.sawFloating
 	return x, nil
 }
 

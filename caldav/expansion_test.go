@@ -16,7 +16,7 @@ import (
 func TestExpansionMatchesRender(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(9, 4))
-	berlin := mustZone(t, "Europe/Berlin")
+	zones := []*time.Location{time.UTC, mustZone(t, "Europe/Berlin"), mustZone(t, "Pacific/Kiritimati")}
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	objects, stored, compared := 0, 0, 0
 	for i := range 1500 {
@@ -26,7 +26,8 @@ func TestExpansionMatchesRender(t *testing.T) {
 			t.Fatal(err)
 		}
 		objects++
-		times := storedTimes(cal, now)
+		zone := zones[i%len(zones)]
+		times := storedTimes(cal, now, zone)
 		if times == nil || times.Expansion == nil {
 			continue
 		}
@@ -51,7 +52,7 @@ func TestExpansionMatchesRender(t *testing.T) {
 				continue
 			}
 			cd := &calendarDataRequest{expand: &tr}
-			want, err := cd.render([]byte(data), berlin)
+			want, err := cd.render([]byte(data), zone)
 			if err != nil {
 				t.Fatalf("object %d: render: %v", i, err)
 			}
@@ -74,7 +75,7 @@ func FuzzReadExpansion(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if x, err := buildExpansion(cal, TimeRange{}); err == nil {
+	if x, err := buildExpansion(cal, TimeRange{}, time.UTC); err == nil {
 		b, err := x.marshal()
 		if err != nil {
 			f.Fatal(err)

@@ -19,7 +19,7 @@ type Store interface {
 	GetObjectsByName(ctx context.Context, collectionID int64, names []string, withData bool, fn func(backend.Object) error) error
 	GetObject(ctx context.Context, collectionID int64, name string, withData bool) (backend.Object, error)
 	ListCollections(ctx context.Context, principalID int64, kind backend.CollectionKind) ([]backend.Collection, error)
-	FreeBusy(ctx context.Context, collectionID int64, components []string, window backend.Interval, fn func(backend.Object) error) (backend.BusyTimes, error)
+	FreeBusy(ctx context.Context, collectionID int64, components []string, window backend.Interval, zone string, fn func(backend.Object) error) (backend.BusyTimes, error)
 }
 
 // The REPORTs of RFC 4791 section 7.

@@ -38,7 +38,7 @@ func (t *Type) freeBusy(w http.ResponseWriter, r *http.Request, res *dav.Resourc
 		// PostgreSQL merges the periods of the events whose stored times
 		// are exact over the range; the others are evaluated here.
 		window := backend.Interval{Start: q.Range.Start, End: q.Range.End}
-		bt, err := t.store.FreeBusy(ctx, c.ID, []string{ical.CompEvent, ical.CompFreeBusy}, window, func(o backend.Object) error {
+		bt, err := t.store.FreeBusy(ctx, c.ID, []string{ical.CompEvent, ical.CompFreeBusy}, window, zoneKey(floating), func(o backend.Object) error {
 			cal, err := decodeCalendar(o.Data)
 			if err != nil {
 				dav.Logger(ctx).Warn("calendar object left out of free-busy", "object", o.Name, "err", err)

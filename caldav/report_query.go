@@ -70,6 +70,11 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 			// SQL decides the objects whose stored times are exact
 			// over the range; the others come with their bytes.
 			bq.Decide = q.Filter.timeOnly()
+			if q.Timezone != nil || q.TimezoneCal == nil {
+				// Otherwise floating times are read in a query's own
+				// VTIMEZONE, which no stored zone name matches.
+				bq.Zone = zoneKey(floating)
+			}
 			if q.Data.expandOnly() {
 				bq.Expand = &backend.Interval{Start: q.Data.expand.Start, End: q.Data.expand.End}
 			}

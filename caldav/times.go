@@ -23,15 +23,29 @@ const (
 
 // storedTimes is what ValidateObject stores of cal's times: objectTimes
 // and, where it can be worked out ahead, the expansion over its window.
-func storedTimes(cal *ical.Calendar, now time.Time) *backend.ObjectTimes {
-	t := objectTimes(cal, now)
+// floating is the zone the calendar reads floating times in
+// (floatingZone).
+func storedTimes(cal *ical.Calendar, now time.Time, floating *time.Location) *backend.ObjectTimes {
+	t := objectTimes(cal, now, floating)
 	if t == nil {
 		return nil
 	}
-	if x, err := buildExpansion(cal, TimeRange{Start: t.Within.Start, End: t.Within.End}); err == nil {
+	if x, err := buildExpansion(cal, TimeRange{Start: t.Within.Start, End: t.Within.End}, floating); err == nil {
 		t.Expansion, _ = x.marshal() // nil when it cannot be stored
+		if x.floats {
+			t.Zone = zoneKey(floating) // an X- component's floating time
+		}
 	}
 	return t
+}
+
+// zoneKey names a floating zone for backend.ObjectTimes.Zone: the IANA
+// name of a location (lookupTZID gives only those; "UTC" for time.UTC).
+func zoneKey(loc *time.Location) string {
+	if loc == nil {
+		return time.UTC.String()
+	}
+	return loc.String()
 }
 
 // todoIsPeriod reports whether a VTODO instance's RFC 4791 9.9 row is an
@@ -63,12 +77,17 @@ func todoIsPeriod(tc *timeContext, in instance) bool {
 // without duration), so a union of periods answers a pure time-range
 // filter exactly.
 //
-// It returns nil whenever the answer could depend on more than the bytes:
-// a floating DATE-TIME or a DATE (read in the zone of the query or the
-// calendar), a VTODO whose 9.9 row is not an overlap of one period, a
+// Floating DATE-TIMEs and DATE values (all-day events) are read in
+// floating, the calendar's zone, and the result is marked with it
+// (ObjectTimes.Zone): it decides only queries that read floating times in
+// that zone, which is every query without a CALDAV:timezone of its own as
+// long as the calendar's calendar-timezone is unchanged.
+//
+// It returns nil whenever the answer could depend on more than the bytes
+// and that zone: a VTODO whose 9.9 row is not an overlap of one period, a
 // VFREEBUSY, or a recurrence beyond evaluation. nil leaves the decision to
 // the exact evaluator, as before this column existed.
-func objectTimes(cal *ical.Calendar, now time.Time) *backend.ObjectTimes {
+func objectTimes(cal *ical.Calendar, now time.Time, floating *time.Location) *backend.ObjectTimes {
 	var sets []*ical.Component // one component of each UID's recurrence set
 	seen := map[string]bool{}
 	for _, c := range cal.Children {
@@ -88,18 +107,18 @@ func objectTimes(cal *ical.Calendar, now time.Time) *backend.ObjectTimes {
 			sets = append(sets, c)
 		}
 	}
-	if t := timesWithin(cal, sets, TimeRange{}); t != nil {
+	if t := timesWithin(cal, sets, TimeRange{}, floating); t != nil {
 		return t
 	}
 	now = now.UTC().Truncate(24 * time.Hour)
-	return timesWithin(cal, sets, TimeRange{Start: now.Add(-storedPast), End: now.Add(storedFuture)})
+	return timesWithin(cal, sets, TimeRange{Start: now.Add(-storedPast), End: now.Add(storedFuture)}, floating)
 }
 
 // timesWithin computes the times of the sets' instances overlapping
-// window, or nil when they depend on a floating zone, cannot be evaluated
-// or number more than maxStoredInstances.
-func timesWithin(cal *ical.Calendar, sets []*ical.Component, window TimeRange) *backend.ObjectTimes {
-	tc := newTimeContext(cal, nil)
+// window, or nil when they cannot be evaluated or number more than
+// maxStoredInstances.
+func timesWithin(cal *ical.Calendar, sets []*ical.Component, window TimeRange, floating *time.Location) *backend.ObjectTimes {
+	tc := newTimeContext(cal, floating)
 	t := &backend.ObjectTimes{Within: backend.Interval{Start: window.Start, End: window.End}}
 	n := 0
 	for _, c := range sets {
@@ -134,7 +153,7 @@ func timesWithin(cal *ical.Calendar, sets []*ical.Component, window TimeRange) *
 		}
 	}
 	if tc.sawFloating {
-		return nil
+		t.Zone = zoneKey(floating)
 	}
 	return t
 }

@@ -8,8 +8,11 @@
 -- point [start, start] for one without duration); a time-range [S, E)
 -- matches the object exactly when it overlaps this multirange. Exact only
 -- inside instances_within: the instances that overlap it are all there.
--- NULL when the object's times depend on the zone a query reads floating
--- times in (DATE values, floating DATE-TIMEs), for the other VTODO rows
+-- instances_zone: NULL when the times hold whatever zone a query reads
+-- floating times in; else the zone (IANA name) the calendar read its DATE
+-- values and floating DATE-TIMEs in when they were computed, and they hold
+-- only for queries reading them in that zone.
+-- instances is NULL for the other VTODO rows
 -- (closed at E: E >= DUE) and whatever else the exact evaluator must
 -- decide; the span pre-filter keeps working for those.
 --
@@ -25,4 +28,5 @@ ALTER TABLE objects
     ADD COLUMN instances_within tstzrange,
     ADD COLUMN busy             tstzmultirange,
     ADD COLUMN tentative        tstzmultirange,
-    ADD COLUMN expansion        bytea;
+    ADD COLUMN expansion        bytea,
+    ADD COLUMN instances_zone   text;
