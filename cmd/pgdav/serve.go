@@ -26,6 +26,7 @@ type serveConfig struct {
 	syncMaxResults  int
 	syncRetention   time.Duration
 	pprofListen     string
+	memoryLimitMiB  int
 }
 
 func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) error {
@@ -52,6 +53,8 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	fs.fromEnv("sync-retention", "PGDAV_SYNC_RETENTION")
 	fs.StringVar(&c.pprofListen, "pprof-listen", "", "loopback address for Go's /debug/pprof/ profiler, e.g. 127.0.0.1:6060 (default: off)")
 	fs.fromEnv("pprof-listen", "PGDAV_PPROF_LISTEN")
+	fs.IntVar(&c.memoryLimitMiB, "memory-limit", defaultMemoryLimitMiB, "soft limit of the Go runtime's memory in MiB: garbage is collected rarely below it and eagerly near it (0: Go's own defaults; GOMEMLIMIT and GOGC, when set, win)")
+	fs.fromEnv("memory-limit", "PGDAV_MEMORY_LIMIT")
 	rest, err := fs.parse(e, args)
 	if err != nil {
 		return err
@@ -74,6 +77,10 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	if c.syncMaxResults < 0 {
 		return usagef("--sync-max-results must not be negative")
 	}
+	if c.memoryLimitMiB < 0 {
+		return usagef("--memory-limit must not be negative")
+	}
+	applyMemoryLimit(c.memoryLimitMiB)
 	if _, _, err := net.SplitHostPort(c.listen); err != nil {
 		return usagef("--listen %q: %v", c.listen, err)
 	}
