@@ -78,6 +78,10 @@ func buildExpansion(cal *ical.Calendar, within TimeRange, floating *time.Locatio
 			templates := map[*ical.Component]int{}
 			var failed error
 			err := tc.instances(c, within, func(in instance) bool {
+				if c.Name == ical.CompToDo && !todoIsPeriod(tc, in) {
+					failed = errNoExpansion // a 9.9 row that is not an overlap
+					return false
+				}
 				item := expansionItem{start: in.Start, end: in.End, rid: in.RecurrenceID}
 				if in.Overridden || in.AllDay {
 					item.text = addText(encodeICalendar(instanceComponent(tc, c, in, floating)))
@@ -113,10 +117,13 @@ func buildExpansion(cal *ical.Calendar, within TimeRange, floating *time.Locatio
 			if err != nil {
 				return nil, err
 			}
-			if !ci.hasStart {
-				continue // matches no range (RFC 4791 9.9)
-			}
 			o := ci.ownOcc()
+			switch {
+			case c.Name == ical.CompToDo && !todoIsPeriod(tc, instance{Start: o.start, End: o.end, Comp: c}):
+				return nil, errNoExpansion // a 9.9 row that is not an overlap
+			case !ci.hasStart:
+				continue // a VEVENT or VJOURNAL without DTSTART matches no range (RFC 4791 9.9)
+			}
 			x.items = append(x.items, expansionItem{text: addText(encodeICalendar(standalone(tc, c))), start: o.start, end: o.end})
 		default: // X- components; VFREEBUSY has no stored times
 			if c.Name == ical.CompFreeBusy {
