@@ -37,25 +37,11 @@ func (s *Store) FreeBusy(ctx context.Context, collectionID int64, components []s
 			return err
 		}
 		bt.Busy, bt.Tentative = intervalsOf(busy), intervalsOf(tentative)
-		rows, err := tx.Query(ctx, `SELECT `+objectSelect(true)+` FROM objects
+		return streamQuery(ctx, tx, true, fn, `SELECT `+objectSelect(true)+` FROM objects
 			WHERE collection_id = $1 AND component = ANY($3)
 				AND span && tstzrange(lower($2::tstzrange), upper($2::tstzrange), '[]')
 				AND NOT (coalesce(instances_within @> $2::tstzrange, false) AND `+zoneMatchSQL(4)+`)`,
 			collectionID, w, components, zone)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			o, err := scanObject(rows, true)
-			if err != nil {
-				return err
-			}
-			if err := fn(o); err != nil {
-				return callbackError{err}
-			}
-		}
-		return rows.Err()
 	})
 	if err != nil {
 		return BusyTimes{}, streamError(err, "free-busy of collection %d", collectionID)

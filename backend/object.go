@@ -393,7 +393,12 @@ func (s *Store) ListObjects(ctx context.Context, collectionID int64, withData bo
 // for each row as it arrives; an error from fn stops the query and is
 // returned as it is.
 func (s *Store) streamObjects(ctx context.Context, withData bool, fn func(Object) error, sql string, args ...any) error {
-	rows, err := s.pool.Query(ctx, sql, args...)
+	return streamQuery(ctx, s.pool, withData, fn, sql, args...)
+}
+
+// streamQuery is streamObjects on q, a pool or a transaction.
+func streamQuery(ctx context.Context, q querier, withData bool, fn func(Object) error, sql string, args ...any) error {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return err
 	}
