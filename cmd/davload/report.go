@@ -263,25 +263,20 @@ func (p *procSampler) resetMax() {
 	p.sample()
 }
 
-func (p *procSampler) maxRSS() float64 {
-	if p.pid == 0 {
-		return 0
-	}
-	p.sample()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.max
-}
+func (p *procSampler) maxRSS() float64 { return p.sampled(&p.max) }
 
 // runMaxRSS is the largest RSS sampled over the whole run.
-func (p *procSampler) runMaxRSS() float64 {
+func (p *procSampler) runMaxRSS() float64 { return p.sampled(&p.all) }
+
+// sampled takes a fresh sample and returns *v, one of the maxima.
+func (p *procSampler) sampled(v *float64) float64 {
 	if p.pid == 0 {
 		return 0
 	}
 	p.sample()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.all
+	return *v
 }
 
 func (p *procSampler) hwm() float64 {

@@ -52,28 +52,14 @@ func ParseMkcol(r io.Reader) (root xml.Name, props []PropertyValue, err error) {
 }
 
 // readSet reads the rest of a <D:set>, appending the values inside its
-// <D:prop> elements.
+// <D:prop> elements: PROPPATCH's reading of a set (readPatch).
 func readSet(d *xml.Decoder, props []PropertyValue) ([]PropertyValue, error) {
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return nil, XMLError(err)
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return props, nil
-		case xml.StartElement:
-			if t.Name != DAVName("prop") {
-				if err := skip(d); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			more, err := readProps(d)
-			if err != nil {
-				return nil, err
-			}
-			props = append(props, more...)
-		}
+	ops, err := readPatch(d, nil, false)
+	if err != nil {
+		return nil, err
 	}
+	for _, op := range ops {
+		props = append(props, op.Prop)
+	}
+	return props, nil
 }
