@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/pgdav/pgdav/backend"
@@ -260,6 +261,10 @@ type responder struct {
 	props  reportProps
 	ms     *dav.Multistatus
 	member *dav.Resource // reused for every card
+	// obj and buf are the storage reused for every card: the row is
+	// copied, so the caller's does not escape.
+	obj backend.Object
+	buf []dav.Prop
 	// at is where address-data goes among the props (-1: at the end).
 	at    int
 	count int // responses written
@@ -278,28 +283,30 @@ func newResponder(res *dav.Resource, props reportProps, ms *dav.Multistatus) *re
 // respond writes the response for card o (with its data when address-data
 // was asked for; c is the data parsed, or nil).
 func (rp *responder) respond(ctx context.Context, o *backend.Object, c *vcardData) error {
+	rp.obj = *o
 	if rp.member == nil {
-		rp.member = rp.res.Member(o)
+		rp.member = rp.res.Member(&rp.obj)
 	} else {
-		rp.member.SetObject(o)
+		rp.member.SetObject(&rp.obj)
 	}
 	m := rp.member
-	var props []dav.Prop
+	props := rp.buf[:0]
 	if rp.props.pf != nil {
 		var err error
-		if props, err = rp.res.Handler().Props(ctx, m, rp.props.pf); err != nil {
+		if props, err = rp.res.Handler().AppendProps(ctx, props, m, rp.props.pf); err != nil {
 			return err
 		}
 	}
 	if ad := rp.props.addressData; ad != nil {
 		p := addressDataProp(ad, o.Data, c)
 		if rp.at >= 0 && rp.at <= len(props) {
-			props = append(props[:rp.at], append([]dav.Prop{p}, props[rp.at:]...)...)
+			props = slices.Insert(props, rp.at, p)
 		} else {
 			props = append(props, p)
 		}
 	}
 	rp.count++
+	rp.buf = props
 	return rp.ms.Response(m.Href, props)
 }
 

@@ -13,17 +13,19 @@ import (
 // Member returns the resource of object o, a member of the collection
 // resource res (or res itself when res is that object).
 func (res *Resource) Member(o *backend.Object) *Resource {
-	return &Resource{
+	m := &Resource{
 		Kind: KindObject, Type: res.Type, Principal: res.Principal, Collection: res.Collection, Object: o,
-		Href: res.h.objectHref(res.Type, res.Principal.Name, res.Collection.Slug, o.Name), h: res.h,
+		h: res.h, collHref: res.collectionHref(),
 	}
+	m.Href = m.MemberHref(o.Name)
+	return m
 }
 
 // SetObject points a member resource made by Member at another object,
 // so a streaming REPORT can reuse one Resource for every row.
 func (res *Resource) SetObject(o *backend.Object) {
 	res.Object = o
-	res.Href = res.h.objectHref(res.Type, res.Principal.Name, res.Collection.Slug, o.Name)
+	res.Href = res.MemberHref(o.Name)
 	res.dead, res.deadLoaded = nil, false
 }
 
@@ -57,7 +59,17 @@ func (res *Resource) MemberName(href string) (name string, status int) {
 
 // MemberHref is the canonical href of member name of collection res.
 func (res *Resource) MemberHref(name string) string {
-	return res.h.objectHref(res.Type, res.Principal.Name, res.Collection.Slug, name)
+	return res.collectionHref() + EncodePath(name)
+}
+
+// collectionHref is the href of res's collection (res itself, or the
+// collection of the object res is), worked out once: a listing of many
+// members encodes only each member's name.
+func (res *Resource) collectionHref() string {
+	if res.collHref == "" {
+		res.collHref = res.h.collectionHref(res.Type, res.Principal.Name, res.Collection.Slug)
+	}
+	return res.collHref
 }
 
 // Finish ends a streamed REPORT answer; see finish.
@@ -74,6 +86,10 @@ type MemberProps struct {
 	pf     *Propfind
 	dead   map[int64][]backend.DeadProperty
 	member *Resource
+	// obj and props are the storage reused for every row: the row is
+	// copied, so the caller's does not escape.
+	obj   backend.Object
+	props []Prop
 }
 
 // NewMemberProps prepares computing pf for members of res (a collection,
@@ -89,15 +105,17 @@ func (res *Resource) NewMemberProps(ctx context.Context, pf *Propfind) (*MemberP
 	return mp, nil
 }
 
-// For returns the member resource of o and its properties. The resource
-// is valid until the next call.
+// For returns the member resource of o and its properties. Both are
+// valid until the next call.
 func (mp *MemberProps) For(ctx context.Context, o *backend.Object) (*Resource, []Prop, error) {
+	mp.obj = *o
 	if mp.member == nil {
-		mp.member = mp.res.Member(o)
+		mp.member = mp.res.Member(&mp.obj)
 	} else {
-		mp.member.SetObject(o)
+		mp.member.SetObject(&mp.obj)
 	}
 	mp.member.dead, mp.member.deadLoaded = mp.dead[o.ID], true
-	props, err := mp.res.h.Props(ctx, mp.member, mp.pf)
+	props, err := mp.res.h.AppendProps(ctx, mp.props[:0], mp.member, mp.pf)
+	mp.props = props
 	return mp.member, props, err
 }

@@ -19,6 +19,7 @@ type Resource struct {
 	Object     *backend.Object     // objects
 
 	h          *Handler
+	collHref   string // collectionHref's, once worked out
 	homeToken  string // KindHome: the home's sync-token (RFC 6578 4), loaded with it
 	dead       []backend.DeadProperty
 	deadLoaded bool

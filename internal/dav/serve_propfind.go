@@ -77,8 +77,13 @@ func (h *Handler) propfindResponse(ctx context.Context, ms *Multistatus, res *Re
 // Props computes the properties a PROPFIND (or a REPORT with a prop
 // element, parsed into a Propfind) asks of res.
 func (h *Handler) Props(ctx context.Context, res *Resource, pf *Propfind) ([]Prop, error) {
+	return h.AppendProps(ctx, nil, res, pf)
+}
+
+// AppendProps is Props appending to out: a listing that passes the same
+// storage for every member allocates no slice per member.
+func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf *Propfind) ([]Prop, error) {
 	live := h.liveFor(res)
-	var out []Prop
 	switch pf.Kind {
 	case PropfindPropName:
 		for _, lp := range live.list {
@@ -246,10 +251,14 @@ func (h *Handler) members(ctx context.Context, res *Resource, pf *Propfind, fn f
 		}
 		// One Resource reused for every row: a 100 000-member listing
 		// allocates per row only what encoding needs.
-		m := &Resource{Kind: KindObject, Type: res.Type, Principal: p, Collection: res.Collection, h: h, deadLoaded: true}
+		// The row is copied into cur, so that o does not escape.
+		m := &Resource{Kind: KindObject, Type: res.Type, Principal: p, Collection: res.Collection, h: h, deadLoaded: true,
+			collHref: res.Href}
+		var cur backend.Object
 		return h.store.ListObjects(ctx, res.Collection.ID, withData, func(o backend.Object) error {
-			m.Object = &o
-			m.Href = h.objectHref(res.Type, p.Name, res.Collection.Slug, o.Name)
+			cur = o
+			m.Object = &cur
+			m.Href = m.MemberHref(o.Name)
 			m.dead = dead[o.ID]
 			return fn(m)
 		})
