@@ -106,14 +106,17 @@ func (s *Store) QueryCalendarObjects(ctx context.Context, q CalendarQuery, fn fu
 // to fn.
 func scanDecided(rows pgx.Rows, fn func(Object) error) error {
 	defer rows.Close()
+	var (
+		expansion []byte
+		decided   bool
+	)
+	sc := newRowScanner(true, &expansion, &decided)
 	for rows.Next() {
-		var o Object
-		var data []byte
-		if err := rows.Scan(&o.ID, &o.CollectionID, &o.Name, &o.UID, &o.ETag, &o.Size, &o.ContentType,
-			&o.Component, &o.CreatedAt, &o.ModifiedAt, &data, &o.Expansion, &o.Decided); err != nil {
+		o, err := sc.scan(rows)
+		if err != nil {
 			return err
 		}
-		o.Data = data
+		o.Expansion, o.Decided = expansion, decided
 		if err := fn(o); err != nil {
 			return callbackError{err}
 		}

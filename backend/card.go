@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -127,37 +128,108 @@ func cardSetSQL(c CardCond, args *[]any, depth int) (string, error) {
 	if depth > maxCardCondDepth {
 		return "", invalidf("card filter nested deeper than %d", maxCardCondDepth)
 	}
-	arg := func(v any) string {
-		*args = append(*args, v)
-		return "$" + strconv.Itoa(len(*args))
-	}
-	const values = `SELECT object_id FROM card_values WHERE collection_id = $1 AND prop = `
 	switch c.Match {
 	case CardAny, CardAll:
 		if len(c.Children) == 0 {
 			return "", invalidf("card filter: an empty combination")
 		}
-		op := " UNION "
 		if c.Match == CardAll {
-			op = " INTERSECT "
+			parts := make([]string, len(c.Children))
+			for i, ch := range c.Children {
+				p, err := cardSetSQL(ch, args, depth+1)
+				if err != nil {
+					return "", err
+				}
+				parts[i] = "(" + p + ")"
+			}
+			return strings.Join(parts, " INTERSECT "), nil
 		}
-		parts := make([]string, len(c.Children))
-		for i, ch := range c.Children {
-			p, err := cardSetSQL(ch, args, depth+1)
+		var parts []string
+		for _, g := range groupAnyLeaves(c.Children) {
+			var p string
+			var err error
+			if g.props == nil {
+				p, err = cardSetSQL(g.cond, args, depth+1)
+			} else {
+				p = leafSQL(g.cond, g.props, args)
+			}
 			if err != nil {
 				return "", err
 			}
-			parts[i] = "(" + p + ")"
+			parts = append(parts, "("+p+")")
 		}
-		return strings.Join(parts, op), nil
-	case CardExists:
-		return values + arg(c.Prop), nil
+		return strings.Join(parts, " UNION "), nil
+	case CardExists, CardEquals, CardContains, CardStartsWith, CardEndsWith:
+		return leafSQL(c, []string{c.Prop}, args), nil
 	case CardNotExists:
-		return `SELECT id FROM objects WHERE collection_id = $1 EXCEPT ` + values + arg(c.Prop), nil
-	case CardEquals, CardContains, CardStartsWith, CardEndsWith:
-		return values + arg(c.Prop) + ` AND folded LIKE ` + arg(likePattern(c.Match, c.Text)), nil
+		*args = append(*args, c.Prop)
+		return `SELECT id FROM objects WHERE collection_id = $1 EXCEPT SELECT object_id FROM card_values
+			WHERE collection_id = $1 AND prop = $` + strconv.Itoa(len(*args)), nil
 	}
 	return "", invalidf("card filter: unknown test %d", c.Match)
+}
+
+// leafSQL is the SELECT of the cards with a value of one of props that
+// passes the test of c (CardExists or a text test).
+func leafSQL(c CardCond, props []string, args *[]any) string {
+	arg := func(v any) string {
+		*args = append(*args, v)
+		return "$" + strconv.Itoa(len(*args))
+	}
+	sql := `SELECT object_id FROM card_values WHERE collection_id = $1 AND `
+	if len(props) == 1 {
+		sql += `prop = ` + arg(props[0])
+	} else {
+		sql += `prop = ANY(` + arg(props) + `)`
+	}
+	if c.Match != CardExists {
+		sql += ` AND folded LIKE ` + arg(likePattern(c.Match, c.Text))
+	}
+	return sql
+}
+
+// anyGroup is a child of an OR, or (props set) the leaves of an OR that
+// make cond's test on the properties props.
+type anyGroup struct {
+	cond  CardCond
+	props []string
+}
+
+// groupAnyLeaves joins the leaves of an OR that make the same test on
+// different properties (FN or EMAIL contains "x", the usual search box)
+// into one group: one scan of the trigram index and of the rows it finds,
+// instead of one per property (measured on 5 000 cards: 673 shared buffers
+// and 0.9 ms become 529 and 0.6 ms). The union of the leaves' sets is the
+// set of the group. Other children stay as they are.
+func groupAnyLeaves(children []CardCond) []anyGroup {
+	type key struct {
+		m    CardMatch
+		text string
+	}
+	at := map[key]int{} // index in out of the group of a test
+	out := make([]anyGroup, 0, len(children))
+	for _, ch := range children {
+		switch ch.Match {
+		case CardExists, CardEquals, CardContains, CardStartsWith, CardEndsWith:
+		default:
+			out = append(out, anyGroup{cond: ch})
+			continue
+		}
+		k := key{ch.Match, ch.Text}
+		if ch.Match == CardExists {
+			k.text = "" // Text means nothing to it
+		}
+		i, ok := at[k]
+		if !ok {
+			at[k] = len(out)
+			out = append(out, anyGroup{cond: ch, props: []string{ch.Prop}})
+			continue
+		}
+		if !slices.Contains(out[i].props, ch.Prop) {
+			out[i].props = append(out[i].props, ch.Prop)
+		}
+	}
+	return out
 }
 
 // likePattern is the LIKE pattern of a text test; LIKE's escape character
