@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"testing"
@@ -258,6 +259,12 @@ func TestQueryCards(t *testing.T) {
 		{"exists", ptr(leaf(backend.CardExists, "TEL", "")), []string{"bob"}},
 		{"not exists", ptr(leaf(backend.CardNotExists, "EMAIL", "")), []string{"bob", "cleo"}},
 		{"any", &backend.CardCond{Match: backend.CardAny, Children: []backend.CardCond{leaf(backend.CardExists, "TEL", ""), leaf(backend.CardEquals, "KIND", "GROUP")}}, []string{"bob", "cleo"}},
+		{"any, one test on two properties", &backend.CardCond{Match: backend.CardAny, Children: []backend.CardCond{leaf(backend.CardContains, "FN", "CLEO"), leaf(backend.CardContains, "EMAIL", "WORK")}}, []string{"ann", "cleo"}},
+		{"any, a property twice", &backend.CardCond{Match: backend.CardAny, Children: []backend.CardCond{leaf(backend.CardContains, "FN", "O"), leaf(backend.CardContains, "FN", "O"), leaf(backend.CardContains, "TEL", "O")}}, []string{"bob", "cleo"}},
+		{"any, mixed tests", &backend.CardCond{Match: backend.CardAny, Children: []backend.CardCond{
+			leaf(backend.CardStartsWith, "FN", "ANN"), leaf(backend.CardEquals, "FN", "CLEO"), leaf(backend.CardStartsWith, "TEL", "ANN"), leaf(backend.CardEquals, "UID", "BOB"),
+		}}, []string{"ann", "bob", "cleo"}},
+		{"any, two exists", &backend.CardCond{Match: backend.CardAny, Children: []backend.CardCond{leaf(backend.CardExists, "TEL", "x"), leaf(backend.CardExists, "KIND", "y")}}, []string{"bob", "cleo"}},
 		{"all", &backend.CardCond{Match: backend.CardAll, Children: []backend.CardCond{leaf(backend.CardContains, "FN", "N"), leaf(backend.CardNotExists, "TEL", "")}}, []string{"ann"}},
 		{"nested", &backend.CardCond{Match: backend.CardAll, Children: []backend.CardCond{
 			{Match: backend.CardAny, Children: []backend.CardCond{leaf(backend.CardContains, "FN", "SMITH"), leaf(backend.CardExists, "KIND", "")}},
@@ -281,6 +288,25 @@ func TestQueryCards(t *testing.T) {
 		return stop
 	}); err != stop {
 		t.Errorf("callback error = %v", err)
+	}
+}
+
+// An OR of one text test on several properties (the usual search box: FN
+// or EMAIL contains) reads card_values once, not once per property.
+func TestQueryCardsOneScanPerTest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newCardFixture(t)
+	contains := func(prop string) backend.CardCond {
+		return backend.CardCond{Match: backend.CardContains, Prop: prop, Text: "SMITH"}
+	}
+	plan, err := f.s.ExplainQueryCards(ctx, backend.CardQuery{CollectionID: f.book.ID,
+		Filter: &backend.CardCond{Match: backend.CardAny, Children: []backend.CardCond{contains("FN"), contains("EMAIL"), contains("NICKNAME")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(regexp.MustCompile(`on card_values( |$)`).FindAllString(plan, -1)); n != 1 {
+		t.Errorf("card_values scanned %d times, want 1:\n%s", n, plan)
 	}
 }
 
