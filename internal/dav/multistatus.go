@@ -26,8 +26,12 @@ const (
 	// small enough that a 100 000-member answer costs no memory.
 	multistatusBuffer = 32 << 10
 	// flushEvery bounds how long a client waits for the first responses
-	// of an answer whose members are produced slowly.
-	flushEvery = 64
+	// of an answer whose members are produced slowly. Each flush costs a
+	// few system calls, so listings of small responses (~250 bytes of
+	// href and getetag) go out in pieces of up to the whole buffer, not
+	// 64 responses (15 KiB) at a time, which cost a 10 000-member
+	// PROPFIND a tenth of its CPU.
+	flushEvery = 256
 )
 
 // errMultistatusClosed is returned by calls after Close.
