@@ -84,9 +84,10 @@ func (s *Store) QueryCards(ctx context.Context, q CardQuery, fn func(o Object, i
 			return err
 		}
 		defer rows.Close()
+		var indexed bool
+		sc := newRowScanner(q.WithData, &indexed)
 		for rows.Next() {
-			var indexed bool
-			o, err := scanObject(rows, q.WithData, &indexed)
+			o, err := sc.scan(rows)
 			if err != nil {
 				return err
 			}
