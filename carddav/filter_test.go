@@ -209,6 +209,11 @@ func TestFilterMatches(t *testing.T) {
 		{`<C:filter><C:prop-filter name="FN"><C:text-match collation="i;octet">jürgen</C:text-match></C:prop-filter></C:filter>`, false},
 		{`<C:filter><C:prop-filter name="FN"><C:text-match collation="i;ascii-casemap">JüRGEN</C:text-match></C:prop-filter></C:filter>`, true},
 		{`<C:filter><C:prop-filter name="FN"><C:text-match collation="i;ascii-casemap">JÜRGEN</C:text-match></C:prop-filter></C:filter>`, false},
+		// allof inside a prop-filter holds on one instance: each address
+		// passes one test, none both (the index sees both values).
+		{`<C:filter><C:prop-filter name="EMAIL" test="allof"><C:text-match>juergen</C:text-match><C:text-match>home</C:text-match></C:prop-filter></C:filter>`, false},
+		{`<C:filter><C:prop-filter name="EMAIL" test="anyof"><C:text-match>nobody</C:text-match><C:text-match>home</C:text-match></C:prop-filter></C:filter>`, true},
+		{`<C:filter><C:prop-filter name="item2.EMAIL"/></C:filter>`, false},
 	} {
 		q, err := parseQuery([]byte(query(tc.filter)))
 		if err != nil {
@@ -218,8 +223,14 @@ func TestFilterMatches(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.filter, got, tc.want)
 		}
 		// And the pre-filter keeps every match.
-		if tc.want && !evalCond(plan(&q.filter), cardValues(card)) {
+		p, exact := planExact(&q.filter)
+		pre := evalCond(p, cardValues(card))
+		if tc.want && !pre {
 			t.Errorf("%s: the pre-filter drops the card", tc.filter)
+		}
+		// A plan said to be exact answers alone.
+		if exact && pre != tc.want {
+			t.Errorf("%s: the plan is said to be exact, but keeps the card: %v", tc.filter, pre)
 		}
 	}
 }

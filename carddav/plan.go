@@ -56,51 +56,74 @@ func cardValues(c *vcardData) []backend.CardValue {
 // anyof that makes the whole level unknowable, under allof it is left
 // out.
 func plan(f *filter) *backend.CardCond {
+	c, _ := planExact(f)
+	return c
+}
+
+// planExact is plan, and whether the condition is exact: an indexed card
+// satisfies it exactly when the exact matcher accepts the card, so such a
+// card is answered without reading it. A filter without prop-filters
+// (every card) is exact too.
+func planExact(f *filter) (cond *backend.CardCond, exact bool) {
 	if len(f.props) == 0 {
-		return nil
+		return nil, true
 	}
 	var conds []backend.CardCond
+	exact = true
 	for i := range f.props {
-		c, ok := planPropFilter(&f.props[i])
+		c, ok, ex := planPropFilter(&f.props[i])
 		if !ok {
 			if !f.allOf {
-				return nil
+				return nil, false
 			}
+			exact = false
 			continue
 		}
 		conds = append(conds, c)
+		exact = exact && ex
 	}
-	return combine(f.allOf, conds)
+	return combine(f.allOf, conds), exact
 }
 
 // planPropFilter returns a prop-filter's condition; ok=false means none.
-func planPropFilter(pf *propFilter) (backend.CardCond, bool) {
+// exact says the condition is the prop-filter itself: the whole property,
+// no group, no parameter or negated test, text-matches in the collation
+// the index folds with (i;unicode-casemap), and, with test="allof", no
+// more than one of them, since the index cannot tell whether two values
+// that pass different tests belong to one instance (RFC 6352 10.5.1).
+func planPropFilter(pf *propFilter) (cond backend.CardCond, ok, exact bool) {
 	if !indexedProps[pf.name] {
-		return backend.CardCond{}, false
+		return backend.CardCond{}, false, false
 	}
 	exists := backend.CardCond{Match: backend.CardExists, Prop: pf.name}
 	switch {
 	case pf.notDefined && pf.group != "":
 		// Other groups' instances may exist.
-		return backend.CardCond{}, false
+		return backend.CardCond{}, false, false
 	case pf.notDefined:
-		return backend.CardCond{Match: backend.CardNotExists, Prop: pf.name}, true
+		return backend.CardCond{Match: backend.CardNotExists, Prop: pf.name}, true, true
 	case len(pf.texts)+len(pf.params) == 0:
-		return exists, true
+		return exists, true, pf.group == ""
 	}
 	var leaves []backend.CardCond
 	unknown := len(pf.params) > 0
+	exact = pf.group == "" && len(pf.params) == 0
 	for _, tm := range pf.texts {
 		if tm.negate {
 			unknown = true
+			exact = false
 			continue
 		}
+		exact = exact && tm.collation == unicodeCasemap
 		leaves = append(leaves, backend.CardCond{Match: textCond(tm.match), Prop: pf.name, Text: foldUnicode(tm.text)})
 	}
 	if len(leaves) == 0 || (unknown && !pf.allOf) {
-		return exists, true
+		return exists, true, false
 	}
-	return *combine(pf.allOf, leaves), true
+	if pf.allOf && len(leaves) > 1 {
+		exact = false
+	}
+	return *combine(pf.allOf, leaves), true, exact
 }
 
 // combine joins conditions with AND or OR; nil for none.
