@@ -61,6 +61,10 @@ type CardQuery struct {
 	Filter *CardCond
 	// WithData reads each card's bytes too.
 	WithData bool
+	// DataUnlessIndexed, without WithData, reads the bytes of the cards
+	// that are not indexed only: for a filter the index decides exactly,
+	// those are the only ones the caller has to read.
+	DataUnlessIndexed bool
 }
 
 // QueryCards calls fn for each card of the collection that may satisfy
@@ -85,7 +89,7 @@ func (s *Store) QueryCards(ctx context.Context, q CardQuery, fn func(o Object, i
 		}
 		defer rows.Close()
 		var indexed bool
-		sc := newRowScanner(q.WithData, &indexed)
+		sc := newRowScanner(true, &indexed)
 		for rows.Next() {
 			o, err := sc.scan(rows)
 			if err != nil {
@@ -108,18 +112,26 @@ func (s *Store) QueryCards(ctx context.Context, q CardQuery, fn func(o Object, i
 // typical search.
 func queryCardsSQL(q CardQuery) (string, []any, error) {
 	args := []any{q.CollectionID}
+	// Every row has the data column, NULL where it is not wanted.
+	data := `NULL::bytea`
+	switch {
+	case q.WithData:
+		data = `data`
+	case q.DataUnlessIndexed:
+		data = `CASE WHEN i.indexed THEN NULL ELSE data END`
+	}
+	row := objectColumns + `, ` + data + `, i.indexed FROM objects,
+		LATERAL (SELECT NOT EXISTS (SELECT 1 FROM card_unindexed u WHERE u.object_id = objects.id) AS indexed) i`
 	if q.Filter == nil {
-		return `SELECT ` + objectSelect(q.WithData) + `,
-				NOT EXISTS (SELECT 1 FROM card_unindexed u WHERE u.object_id = objects.id)
-			FROM objects WHERE collection_id = $1`, args, nil
+		return `SELECT ` + row + ` WHERE collection_id = $1`, args, nil
 	}
 	set, err := cardSetSQL(*q.Filter, &args, 0)
 	if err != nil {
 		return "", nil, err
 	}
-	return `SELECT o.*, NOT EXISTS (SELECT 1 FROM card_unindexed u WHERE u.object_id = o.id)
+	return `SELECT o.*
 		FROM ((` + set + `) UNION (SELECT object_id FROM card_unindexed WHERE collection_id = $1)) AS c (id)
-		CROSS JOIN LATERAL (SELECT ` + objectSelect(q.WithData) + ` FROM objects
+		CROSS JOIN LATERAL (SELECT ` + row + `
 			WHERE objects.id = c.id AND objects.collection_id = $1 OFFSET 0) AS o`, args, nil
 }
 

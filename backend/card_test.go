@@ -311,3 +311,44 @@ func TestQueryCardsOneScanPerTest(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// DataUnlessIndexed reads the bytes of the unindexed candidates only, with
+// a filter and without; WithData reads them all.
+func TestQueryCardsDataUnlessIndexed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newCardFixture(t)
+	indexed := "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:a\r\nFN:Ann\r\nEND:VCARD\r\n"
+	unindexed := "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:b\r\nFN:Anna\r\nEND:VCARD\r\n"
+	for _, w := range []backend.ObjectWrite{
+		cardWrite(f.book.ID, "a.vcf", "a", indexed, cv("FN", "ANN")),
+		cardWrite(f.book.ID, "b.vcf", "b", unindexed), // no values: unindexed
+	} {
+		if _, _, err := f.s.PutObject(ctx, w, backend.Conditions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ann := &backend.CardCond{Match: backend.CardContains, Prop: "FN", Text: "ANN"}
+	for _, tc := range []struct {
+		q    backend.CardQuery
+		want map[string]string // name → data read
+	}{
+		{backend.CardQuery{Filter: ann, DataUnlessIndexed: true}, map[string]string{"a.vcf": "", "b.vcf": unindexed}},
+		{backend.CardQuery{DataUnlessIndexed: true}, map[string]string{"a.vcf": "", "b.vcf": unindexed}},
+		{backend.CardQuery{Filter: ann, WithData: true, DataUnlessIndexed: true}, map[string]string{"a.vcf": indexed, "b.vcf": unindexed}},
+		{backend.CardQuery{Filter: ann}, map[string]string{"a.vcf": "", "b.vcf": ""}},
+	} {
+		tc.q.CollectionID = f.book.ID
+		got := map[string]string{}
+		err := f.s.QueryCards(ctx, tc.q, func(o backend.Object, _ bool) error {
+			got[o.Name] = string(o.Data)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%+v: read %q, want %q", tc.q, got, tc.want)
+		}
+	}
+}

@@ -69,13 +69,21 @@ func (t *Type) query(w http.ResponseWriter, r *http.Request, res *dav.Resource, 
 	later := q.props.mayNeedDead()
 	var matches []string // with later: the matches, answered after the stream
 	truncated := false
-	consider := func(o backend.Object, indexed bool) error {
-		c := parseVCard(o.Data)
-		if !indexed {
-			heal.add(&o, c)
-		}
-		if !q.filter.matches(c) {
-			return nil
+	// An exact plan decides an indexed card by the index alone: it is
+	// neither read nor parsed unless address-data asks for its bytes.
+	// (The card a request names is tested by the matcher: no index chose
+	// it.)
+	cond, exact := planExact(&q.filter)
+	consider := func(o backend.Object, indexed, decided bool) error {
+		var c *vcardData
+		if !decided {
+			c = parseVCard(o.Data)
+			if !indexed {
+				heal.add(&o, c)
+			}
+			if !q.filter.matches(c) {
+				return nil
+			}
 		}
 		if out.count+len(matches) == limit {
 			truncated = true
@@ -91,10 +99,12 @@ func (t *Type) query(w http.ResponseWriter, r *http.Request, res *dav.Resource, 
 	case res.Kind == dav.KindObject:
 		var o backend.Object
 		if o, err = t.store.GetObject(ctx, res.Collection.ID, res.Object.Name, true); err == nil {
-			err = consider(o, true)
+			err = consider(o, true, false)
 		}
 	case res.Kind == dav.KindCollection && depth != dav.Depth0:
-		err = t.store.QueryCards(ctx, backend.CardQuery{CollectionID: res.Collection.ID, Filter: plan(&q.filter), WithData: true}, consider)
+		err = t.store.QueryCards(ctx, backend.CardQuery{CollectionID: res.Collection.ID, Filter: cond,
+			WithData: !exact || q.props.addressData != nil, DataUnlessIndexed: true},
+			func(o backend.Object, indexed bool) error { return consider(o, indexed, exact && indexed) })
 	}
 	if errors.Is(err, errEnough) {
 		err = nil
