@@ -107,5 +107,5 @@ func dataProp(cd *calendarDataRequest, o *backend.Object, floating *time.Locatio
 	if err != nil {
 		return dav.Prop{}, err
 	}
-	return dav.Prop{Name: dav.CalDAVName("calendar-data"), Status: http.StatusOK, Inner: dav.EscapeText(s)}, nil
+	return dav.Prop{Name: dav.CalDAVName("calendar-data"), Status: http.StatusOK, Text: s}, nil
 }

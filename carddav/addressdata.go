@@ -76,5 +76,5 @@ func addressDataProp(req *addressDataRequest, data []byte, c *vcardData) dav.Pro
 	if data == nil {
 		return dav.Prop{Name: name, Status: http.StatusNotFound}
 	}
-	return dav.Prop{Name: name, Status: http.StatusOK, Inner: dav.EscapeText(renderAddressData(req, data, c))}
+	return dav.Prop{Name: name, Status: http.StatusOK, Text: renderAddressData(req, data, c)}
 }

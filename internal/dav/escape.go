@@ -27,12 +27,29 @@ var asciiEscape = func() (t [utf8.RuneSelf]string) {
 	return t
 }()
 
+// plainByte marks the bytes written as they are in character data and
+// attribute values alike: ASCII other than the controls and & < > ".
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = asciiEscape[c] == ""
+	}
+	return t
+}()
+
 // nextEscape finds the first byte of s that cannot be written as it is:
 // its index, the width of the character there, and its replacement. i is
 // -1 when s needs no escaping. In attribute values (attr) tab and LF are
 // escaped too, because XML 1.0 §3.3.3 normalises them to spaces there.
 func nextEscape(s string, attr bool) (i, width int, esc string) {
 	for i = 0; i < len(s); {
+		// Runs of bytes that are always written as they are (most of
+		// any calendar-data) are skipped by one table lookup each.
+		for i < len(s) && plainByte[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if e := asciiEscape[c]; e != "" {

@@ -233,6 +233,27 @@ func TestMultistatusEmpty(t *testing.T) {
 	}
 }
 
+// A Prop's Text is escaped as it is written, exactly as EscapeText
+// would escape it into Inner.
+func TestMultistatusPropText(t *testing.T) {
+	text := "BEGIN:VCALENDAR\r\nSUMMARY:a & b <c> \"d\"\x01\r\nEND:VCALENDAR\r\n"
+	name := CalDAVName("calendar-data")
+	var bodies []string
+	for _, p := range []Prop{{Name: name, Status: http.StatusOK, Text: text}, {Name: name, Status: http.StatusOK, Inner: EscapeText(text)}} {
+		w := &countingWriter{}
+		ms := NewMultistatus(w, MultistatusOptions{})
+		must(t, ms.Response("/c/a.ics", []Prop{p}))
+		must(t, ms.Close())
+		bodies = append(bodies, w.body.String())
+	}
+	if bodies[0] != bodies[1] {
+		t.Errorf("Text written as\n%s\nInner as\n%s", bodies[0], bodies[1])
+	}
+	if !strings.Contains(bodies[0], "SUMMARY:a &amp; b &lt;c&gt; &quot;d&quot;\uFFFD&#13;\nEND") {
+		t.Errorf("Text not escaped: %s", bodies[0])
+	}
+}
+
 func TestStatusLine(t *testing.T) {
 	for code, want := range map[int]string{
 		200: "HTTP/1.1 200 OK", 404: "HTTP/1.1 404 Not Found", 507: "HTTP/1.1 507 Insufficient Storage",

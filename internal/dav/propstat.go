@@ -18,6 +18,11 @@ type Prop struct {
 	// prefixes D, C, CR, CS and ICAL declared on the root, e.g.
 	// `<D:href>/principals/alice/</D:href>`. Empty means an empty element.
 	Inner string
+	// Text, when set instead of Inner, is the value as character data,
+	// not yet escaped: it is escaped (EscapeText's rules) as it is
+	// written, so a large value such as calendar-data is not first
+	// copied into an escaped string.
+	Text string
 	// Raw, when set, is the complete property element as self-contained
 	// XML (a dead property as stored, declaring every namespace it uses);
 	// it is written verbatim instead of Name and Inner.
@@ -100,12 +105,16 @@ func writeProp(w io.StringWriter, p *Prop) {
 		return
 	}
 	writeStartName(w, p.Name)
-	if p.Inner == "" {
+	if p.Inner == "" && p.Text == "" {
 		w.WriteString("/>")
 		return
 	}
 	w.WriteString(">")
-	w.WriteString(p.Inner)
+	if p.Text != "" {
+		_ = writeEscaped(w, p.Text, false)
+	} else {
+		w.WriteString(p.Inner)
+	}
 	writeEndName(w, p.Name)
 }
 
