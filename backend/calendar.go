@@ -54,7 +54,7 @@ func (s *Store) QueryCalendarObjects(ctx context.Context, q CalendarQuery, fn fu
 	}
 	if q.Range == nil {
 		err := s.streamObjects(ctx, q.WithData, fn,
-			`SELECT `+objectSelect(q.WithData)+` FROM objects WHERE `+where.String(), args...)
+			`SELECT `+objectSelect(q.WithData)+` WHERE `+where.String(), args...)
 		return streamError(err, "query calendar objects of collection %d", q.CollectionID)
 	}
 	var lo, hi *time.Time
@@ -73,7 +73,7 @@ func (s *Store) QueryCalendarObjects(ctx context.Context, q CalendarQuery, fn fu
 	fmt.Fprintf(&where, ` AND span && tstzrange($%d::timestamptz, $%d::timestamptz, '[]')`, lop, hip)
 	if !q.Decide {
 		err := s.streamObjects(ctx, q.WithData, fn,
-			`SELECT `+objectSelect(q.WithData)+` FROM objects WHERE `+where.String(), args...)
+			`SELECT `+objectSelect(q.WithData)+` WHERE `+where.String(), args...)
 		return streamError(err, "query calendar objects of collection %d", q.CollectionID)
 	}
 	// decided: the stored instances are exact over the whole query range
@@ -85,14 +85,19 @@ func (s *Store) QueryCalendarObjects(ctx context.Context, q CalendarQuery, fn fu
 	}
 	args = append(args, q.WithData, expand, q.Zone)
 	wd, ex, zn := len(args)-2, len(args)-1, len(args)
-	// useExp: the stored expansion answers, so the bytes are not read.
+	// in_window: a decided object whose times are exact over the expand
+	// window too; its stored expansion, if it has one, answers instead of
+	// its bytes. The body is looked up only for the rows that need
+	// something from it (bodyWhen): a decided object, without WithData
+	// and outside an expand window, reads nothing but its row of objects.
 	query := fmt.Sprintf(`SELECT `+objectColumns+`,
-			CASE WHEN NOT d.decided OR ($%[3]d AND NOT d.use_exp) THEN data END,
-			CASE WHEN d.use_exp THEN expansion END, d.decided
-		FROM objects,
-			LATERAL (SELECT coalesce(instances_within @> tstzrange($%[1]d, $%[2]d, '[)'), false) AND %[6]s AS decided) d0,
-			LATERAL (SELECT d0.decided, d0.decided AND expansion IS NOT NULL
-				AND coalesce(instances_within @> $%[4]d::tstzrange, false) AS use_exp) d
+			CASE WHEN NOT d.decided OR ($%[3]d AND NOT (d.in_window AND body.expansion IS NOT NULL)) THEN body.data END,
+			CASE WHEN d.in_window THEN body.expansion END, d.decided
+		FROM objects
+			CROSS JOIN LATERAL (SELECT coalesce(instances_within @> tstzrange($%[1]d, $%[2]d, '[)'), false) AND %[6]s AS decided) d0
+			CROSS JOIN LATERAL (SELECT d0.decided,
+				d0.decided AND coalesce(instances_within @> $%[4]d::tstzrange, false) AS in_window) d`+
+		bodyWhen(fmt.Sprintf(`NOT d.decided OR $%d OR d.in_window`, wd))+`
 		WHERE %[5]s AND (NOT d.decided OR instances && tstzrange($%[1]d, $%[2]d, '[)'))`,
 		lop, hip, wd, ex, where.String(), zoneMatchSQL(zn))
 	rows, err := s.pool.Query(ctx, query, args...)
@@ -132,7 +137,7 @@ func (s *Store) GetObjectsByName(ctx context.Context, collectionID int64, names 
 	if len(names) == 0 {
 		return nil
 	}
-	err := s.streamObjects(ctx, withData, fn, `SELECT `+objectSelect(withData)+` FROM objects
+	err := s.streamObjects(ctx, withData, fn, `SELECT `+objectSelect(withData)+`
 		WHERE collection_id = $1 AND name = ANY($2)`, collectionID, names)
 	return streamError(err, "get objects of collection %d by name", collectionID)
 }

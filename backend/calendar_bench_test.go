@@ -109,7 +109,7 @@ func BenchmarkGetObjectsByName(b *testing.B) {
 			for i := range want {
 				want[i] = names[(i*7919)%n]
 			}
-			explainPlan(b, s, `SELECT id, etag, data FROM objects WHERE collection_id = $1 AND name = ANY($2)`, id, want)
+			explainPlan(b, s, `SELECT id, etag, data FROM objects JOIN object_bodies ON object_id = id WHERE collection_id = $1 AND name = ANY($2)`, id, want)
 			for b.Loop() {
 				got := 0
 				if err := s.GetObjectsByName(ctx, id, want, true, func(backend.Object) error { got++; return nil }); err != nil || got != 100 {

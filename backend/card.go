@@ -112,16 +112,18 @@ func (s *Store) QueryCards(ctx context.Context, q CardQuery, fn func(o Object, i
 // typical search.
 func queryCardsSQL(q CardQuery) (string, []any, error) {
 	args := []any{q.CollectionID}
-	// Every row has the data column, NULL where it is not wanted.
-	data := `NULL::bytea`
+	// Every row has the data column, NULL where it is not wanted; the
+	// body is looked up only where it is (bodyWhen).
+	data, body := `NULL::bytea`, ``
 	switch {
 	case q.WithData:
-		data = `data`
+		data, body = `data`, `
+		JOIN object_bodies ON object_id = objects.id`
 	case q.DataUnlessIndexed:
-		data = `CASE WHEN i.indexed THEN NULL ELSE data END`
+		data, body = `body.data`, bodyWhen(`NOT i.indexed`)
 	}
-	row := objectColumns + `, ` + data + `, i.indexed FROM objects,
-		LATERAL (SELECT NOT EXISTS (SELECT 1 FROM card_unindexed u WHERE u.object_id = objects.id) AS indexed) i`
+	row := objectColumns + `, ` + data + `, i.indexed FROM objects
+		CROSS JOIN LATERAL (SELECT NOT EXISTS (SELECT 1 FROM card_unindexed u WHERE u.object_id = objects.id) AS indexed) i` + body
 	if q.Filter == nil {
 		return `SELECT ` + row + ` WHERE collection_id = $1`, args, nil
 	}

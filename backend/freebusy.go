@@ -37,7 +37,7 @@ func (s *Store) FreeBusy(ctx context.Context, collectionID int64, components []s
 			return err
 		}
 		bt.Busy, bt.Tentative = intervalsOf(busy), intervalsOf(tentative)
-		return streamQuery(ctx, tx, true, fn, `SELECT `+objectSelect(true)+` FROM objects
+		return streamQuery(ctx, tx, true, fn, `SELECT `+objectSelect(true)+`
 			WHERE collection_id = $1 AND component = ANY($3)
 				AND span && tstzrange(lower($2::tstzrange), upper($2::tstzrange), '[]')
 				AND NOT (coalesce(instances_within @> $2::tstzrange, false) AND `+zoneMatchSQL(4)+`)`,

@@ -15,7 +15,8 @@ import (
 // imports and benchmarks, and returns how many it stored. Everything
 // happens in one transaction: the collection's lock (lockCollection), one
 // COPY of all rows into objects (ETag from ETagOf, size from len(Data),
-// created_at and modified_at now()), one sync_seq bump and one statement
+// created_at and modified_at now()) and one of their bodies into
+// object_bodies, one sync_seq bump and one statement
 // that records every imported name in the change log with that number. A
 // name or UID already taken in the collection, or given twice in objects,
 // fails the whole import with ErrExists and stores nothing; so does an
@@ -42,15 +43,34 @@ func (s *Store) ImportObjects(ctx context.Context, collectionID int64, objects [
 		if len(objects) == 0 {
 			return nil
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"objects"},
-			[]string{"collection_id", "name", "uid", "data", "etag", "size", "content_type", "component", "span",
-				"instances", "instances_within", "busy", "tentative", "expansion", "instances_zone"},
+		// The rows' ids are drawn first, so that the bodies can be copied
+		// next to them: COPY writes given values into the identity column
+		// (as INSERT does with OVERRIDING SYSTEM VALUE) and returns nothing.
+		rows, _ := tx.Query(ctx, `SELECT nextval(pg_get_serial_sequence('objects', 'id')) FROM generate_series(1, $1)`, len(objects))
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("backend: import into collection %d: draw ids: %w", collectionID, err)
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"objects"},
+			[]string{"id", "collection_id", "name", "uid", "etag", "size", "content_type", "component", "span",
+				"instances", "instances_within", "busy", "tentative", "instances_zone"},
 			pgx.CopyFromSlice(len(objects), func(i int) ([]any, error) {
 				w := &objects[i]
 				times := timesValues(w.Times)
-				return []any{collectionID, w.Name, w.UID, w.Data, ETagOf(w.Data), len(w.Data),
-					w.ContentType, w.Component, spanRange(w.Span), times[0], times[1], times[2], times[3], times[4], times[5]}, nil
+				return []any{ids[i], collectionID, w.Name, w.UID, ETagOf(w.Data), len(w.Data),
+					w.ContentType, w.Component, spanRange(w.Span), times[0], times[1], times[2], times[3], times[5]}, nil
 			}))
+		if err == nil {
+			_, err = tx.CopyFrom(ctx, pgx.Identifier{"object_bodies"}, []string{"object_id", "data", "expansion"},
+				pgx.CopyFromSlice(len(objects), func(i int) ([]any, error) {
+					w := &objects[i]
+					var expansion []byte
+					if w.Times != nil {
+						expansion = w.Times.Expansion
+					}
+					return []any{ids[i], w.Data, expansion}, nil
+				}))
+		}
 		if isUniqueViolation(err) {
 			var pgErr *pgconn.PgError
 			errors.As(err, &pgErr)

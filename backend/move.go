@@ -135,15 +135,22 @@ func moveRow(ctx context.Context, tx pgx.Tx, id, owner, collectionID int64, name
 }
 
 // copyRow copies object id to (collectionID, name) as a new object, with
-// fresh timestamps, and copies its dead properties to the new object.
+// fresh timestamps, and copies its body and its dead properties to the new
+// object.
 func copyRow(ctx context.Context, tx pgx.Tx, id, owner, collectionID int64, name string) error {
 	var newID int64
 	err := tx.QueryRow(ctx, `
-		INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, span,
-			instances, instances_within, busy, tentative, expansion, instances_zone)
-		SELECT $2, $3, uid, data, etag, size, content_type, component, span,
-			instances, instances_within, busy, tentative, expansion, instances_zone FROM objects WHERE id = $1
-		RETURNING id`, id, collectionID, name).Scan(&newID)
+		WITH o AS (
+			INSERT INTO objects (collection_id, name, uid, etag, size, content_type, component, span,
+				instances, instances_within, busy, tentative, instances_zone)
+			SELECT $2, $3, uid, etag, size, content_type, component, span,
+				instances, instances_within, busy, tentative, instances_zone FROM objects WHERE id = $1
+			RETURNING id
+		), body AS (
+			INSERT INTO object_bodies (object_id, data, expansion)
+			SELECT o.id, b.data, b.expansion FROM o, object_bodies b WHERE b.object_id = $1
+		)
+		SELECT id FROM o`, id, collectionID, name).Scan(&newID)
 	if err != nil {
 		return err
 	}

@@ -118,12 +118,29 @@ func spanSQL(n int) string {
 
 const objectColumns = `id, collection_id, name, uid, etag, size, content_type, component, created_at, modified_at`
 
-// objectSelect is the select list for an object, with or without its bytes.
+// objectSelect is the select list for an object, with or without its
+// bytes, and the table it reads from: objects, joined to its body
+// (object_bodies, migration 0007) only when the bytes are wanted. The
+// body's columns (object_id, data, expansion) have names of their own, so
+// the objects' columns stay unqualified.
 func objectSelect(withData bool) string {
 	if withData {
-		return objectColumns + `, data`
+		return objectColumns + `, data FROM objects JOIN object_bodies ON object_id = id`
 	}
-	return objectColumns
+	return objectColumns + ` FROM objects`
+}
+
+// bodyWhen is a FROM item that adds the columns data and expansion of the
+// body of objects' current row, looked up only for the rows where cond (an
+// expression over objects and the items before it) holds, and NULL on the
+// others. OFFSET 0 keeps the subquery whole, so cond is a one-time filter
+// checked for each row before the lookup: the rows that do not need their
+// bytes never touch object_bodies, and the planner cannot turn the lookups
+// into a join reading the whole table.
+func bodyWhen(cond string) string {
+	return `
+		LEFT JOIN LATERAL (SELECT data, expansion FROM object_bodies
+			WHERE object_id = objects.id AND (` + cond + `) OFFSET 0) body ON true`
 }
 
 // scanObject scans objectSelect(withData) plus any extra columns.
@@ -253,7 +270,8 @@ func (s *Store) readForPut(ctx context.Context, w ObjectWrite) (objectState, err
 // is gone or no longer w.Name of w.CollectionID.
 func (s *Store) sameObject(ctx context.Context, id int64, w ObjectWrite) (Object, bool, error) {
 	var same bool
-	obj, err := scanObject(s.pool.QueryRow(ctx, `SELECT `+objectColumns+`, data = $2 FROM objects
+	obj, err := scanObject(s.pool.QueryRow(ctx, `SELECT `+objectColumns+`, data = $2
+		FROM objects JOIN object_bodies ON object_id = id
 		WHERE id = $1 AND collection_id = $3 AND name = $4`, id, w.Data, w.CollectionID, w.Name), false, &same)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Object{}, false, errWriteRaced
@@ -278,11 +296,12 @@ func (s *Store) writeObject(ctx context.Context, w ObjectWrite, etag string, cur
 	b.Queue(lockCollectionSQL, w.CollectionID)
 	if cur.exists {
 		b.Queue(withChange(`
-			UPDATE objects SET uid = $6, data = $7, etag = $8, size = $9, content_type = $10, component = $11,
+			UPDATE objects SET uid = $6, etag = $8, size = $9, content_type = $10, component = $11,
 				span = `+spanSQL(12)+`, instances = $15, instances_within = $16, busy = $17, tentative = $18,
-				expansion = $19, instances_zone = $20, modified_at = now()
+				instances_zone = $20, modified_at = now()
 			WHERE id = $4 AND etag = $5 AND collection_id = $1 AND name = $2
-			RETURNING `+objectColumns),
+			RETURNING `+objectColumns,
+			`UPDATE object_bodies SET data = $7, expansion = $19 FROM w WHERE object_id = w.id`),
 			w.CollectionID, w.Name, false, cur.id, cur.etag,
 			w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi,
 			times[0], times[1], times[2], times[3], times[4], times[5])
@@ -290,11 +309,12 @@ func (s *Store) writeObject(ctx context.Context, w ObjectWrite, etag string, cur
 		// DO NOTHING on either unique key: a taken name or UID is a race
 		// lost, and the next attempt reads who took it.
 		b.Queue(withChange(`
-			INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, span,
-				instances, instances_within, busy, tentative, expansion, instances_zone)
-			VALUES ($1, $2, $4, $5, $6, $7, $8, $9, `+spanSQL(10)+`, $13, $14, $15, $16, $17, $18)
+			INSERT INTO objects (collection_id, name, uid, etag, size, content_type, component, span,
+				instances, instances_within, busy, tentative, instances_zone)
+			VALUES ($1, $2, $4, $6, $7, $8, $9, `+spanSQL(10)+`, $13, $14, $15, $16, $18)
 			ON CONFLICT DO NOTHING
-			RETURNING `+objectColumns),
+			RETURNING `+objectColumns,
+			`INSERT INTO object_bodies (object_id, data, expansion) SELECT id, $5::bytea, $17::bytea FROM w`),
 			w.CollectionID, w.Name, false,
 			w.UID, w.Data, etag, len(w.Data), w.ContentType, w.Component, hasSpan, lo, hi,
 			times[0], times[1], times[2], times[3], times[4], times[5])
@@ -372,7 +392,7 @@ func checkUID(ctx context.Context, tx pgx.Tx, collectionID int64, uid string, ex
 // GetObject returns the object name of the collection, with its bytes when
 // withData is set.
 func (s *Store) GetObject(ctx context.Context, collectionID int64, name string, withData bool) (Object, error) {
-	o, err := scanObject(s.pool.QueryRow(ctx, `SELECT `+objectSelect(withData)+` FROM objects
+	o, err := scanObject(s.pool.QueryRow(ctx, `SELECT `+objectSelect(withData)+`
 		WHERE collection_id = $1 AND name = $2`, collectionID, name), withData)
 	return o, notFound(err, "object %q", name)
 }
@@ -386,7 +406,7 @@ func (s *Store) GetObject(ctx context.Context, collectionID int64, name string, 
 // each to the network as it arrives. If fn returns an error, iteration stops and that
 // error is returned as it is. An unknown collection has no objects.
 func (s *Store) ListObjects(ctx context.Context, collectionID int64, withData bool, fn func(Object) error) error {
-	err := s.streamObjects(ctx, withData, fn, `SELECT `+objectSelect(withData)+` FROM objects
+	err := s.streamObjects(ctx, withData, fn, `SELECT `+objectSelect(withData)+`
 		WHERE collection_id = $1`, collectionID)
 	return streamError(err, "list objects of collection %d", collectionID)
 }

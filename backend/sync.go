@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -59,9 +60,19 @@ func recordChange(ctx context.Context, tx pgx.Tx, collectionID int64, name strin
 // rows. $1 is the collection, $2 the member's name and $3 whether the
 // change is a deletion; write's own placeholders start at $4. The caller
 // holds the collection's lock.
-func withChange(write string) string {
+//
+// Each statement of also, a data-modifying statement that may read w's
+// rows, runs in the same statement too: the writes of the member's other
+// rows (its body in object_bodies), which so happen exactly when write
+// does.
+func withChange(write string, also ...string) string {
+	var more strings.Builder
+	for i, a := range also {
+		fmt.Fprintf(&more, `
+		), also%d AS (%s`, i, a)
+	}
 	return `
-		WITH w AS (` + write + `
+		WITH w AS (` + write + more.String() + `
 		), bump AS (
 			UPDATE collections SET sync_seq = sync_seq + 1 WHERE id = $1 AND EXISTS (SELECT FROM w) RETURNING sync_seq
 		), change AS (

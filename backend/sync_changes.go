@@ -265,7 +265,10 @@ func changesSQL(q ChangeQuery) string {
 	LEFT JOIN LATERAL (
 		SELECT c.name, c.seq, o.id, o.uid, o.etag, o.size, o.content_type, o.component, o.created_at, o.modified_at`)
 	if q.WithData {
-		b.WriteString(`, o.data`)
+		// The member's body (migration 0007), looked up by its id as the
+		// row is formed, so only for the rows the LIMIT lets through; a
+		// tombstone's NULL id finds none.
+		b.WriteString(`, (SELECT data FROM object_bodies WHERE object_id = o.id) AS data`)
 	}
 	if q.WithProperties {
 		b.WriteString(`, p.namespaces, p.names, p.vals`)

@@ -199,7 +199,7 @@ func BenchmarkLimit(b *testing.B) {
 			mg.WriteString(`</C:calendar-multiget>`)
 			pair(b, "multiget",
 				func(b *testing.B) int {
-					return scanRows(b, lb.pool, `SELECT name, etag, data FROM objects WHERE collection_id = $1 AND name = ANY($2)`,
+					return scanRows(b, lb.pool, `SELECT name, etag, data FROM objects JOIN object_bodies ON object_id = id WHERE collection_id = $1 AND name = ANY($2)`,
 						[]any{lb.collID, want}, &name, &etag, &data)
 				},
 				func(b *testing.B) int { return lb.report(b, mg.String()) })
@@ -235,7 +235,7 @@ func (lb *limitBench) editEvents(b *testing.B, k int) {
 	for i := range k {
 		name := lb.names[i*(len(lb.names)/k)]
 		var data string
-		if err := lb.pool.QueryRow(ctx, `SELECT convert_from(data, 'UTF8') FROM objects WHERE collection_id = $1 AND name = $2`,
+		if err := lb.pool.QueryRow(ctx, `SELECT convert_from(data, 'UTF8') FROM objects JOIN object_bodies ON object_id = id WHERE collection_id = $1 AND name = $2`,
 			lb.collID, name).Scan(&data); err != nil {
 			b.Fatal(err)
 		}
