@@ -253,7 +253,7 @@ func (h *Handler) members(ctx context.Context, res *Resource, pf *Propfind, fn f
 		// allocates per row only what encoding needs.
 		// The row is copied into cur, so that o does not escape.
 		m := &Resource{Kind: KindObject, Type: res.Type, Principal: p, Collection: res.Collection, h: h, deadLoaded: true,
-			collHref: res.Href}
+			collHref: res.collectionHref()}
 		var cur backend.Object
 		return h.store.ListObjects(ctx, res.Collection.ID, withData, func(o backend.Object) error {
 			cur = o

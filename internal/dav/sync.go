@@ -328,14 +328,16 @@ func syncPlan(ct CollectionType, props []PropertyValue) (plan []syncProp, pf *Pr
 }
 
 // syncProps computes the properties of member m in request order into
-// buf's storage.
-func (h *Handler) syncProps(ctx context.Context, m *Resource, plan []syncProp, pf *Propfind, buf []Prop) ([]Prop, error) {
+// buf's storage; scratch is storage for the ones Props computes, reused
+// from member to member.
+func (h *Handler) syncProps(ctx context.Context, m *Resource, plan []syncProp, pf *Propfind, buf []Prop, scratch *[]Prop) ([]Prop, error) {
 	var rest []Prop
 	if len(pf.Props) > 0 {
 		var err error
-		if rest, err = h.Props(ctx, m, pf); err != nil {
+		if rest, err = h.AppendProps(ctx, (*scratch)[:0], m, pf); err != nil {
 			return nil, err
 		}
+		*scratch = rest
 	}
 	out := buf[:0]
 	for _, p := range plan {
@@ -399,15 +401,17 @@ func (h *Handler) syncMembers(w http.ResponseWriter, r *http.Request, res *Resou
 	ms := NewMultistatus(w, MultistatusOptions{Minimal: PreferMinimal(r)})
 	// One Resource and one property slice for every member: a
 	// 100 000-member answer allocates per member only what encoding needs.
-	m := &Resource{Kind: KindObject, Type: res.Type, Principal: res.Principal, Collection: coll, h: h, deadLoaded: true}
+	m := &Resource{Kind: KindObject, Type: res.Type, Principal: res.Principal, Collection: coll, h: h, deadLoaded: true,
+		collHref: res.collectionHref()}
 	buf := make([]Prop, 0, len(plan))
+	scratch := make([]Prop, 0, len(pf.Props))
 	set, err := ss.Changes(ctx, q, func(c *backend.Change) error {
-		href := h.objectHref(res.Type, res.Principal.Name, coll.Slug, c.Name)
+		href := m.MemberHref(c.Name)
 		if c.Deleted {
 			return ms.StatusResponse(href, http.StatusNotFound)
 		}
 		m.Object, m.Href, m.dead = &c.Object, href, c.Properties
-		props, err := h.syncProps(ctx, m, plan, pf, buf)
+		props, err := h.syncProps(ctx, m, plan, pf, buf, &scratch)
 		if err != nil {
 			return err
 		}
