@@ -1,7 +1,10 @@
 package backend_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/pgdav/pgdav/backend"
 	"github.com/pgdav/pgdav/backend/backendtest"
+	"github.com/pgdav/pgdav/migrations"
 )
 
 // emptyStore is a Store on a database no migration has touched.
@@ -40,7 +44,7 @@ func TestMigrateFreshAndIdempotent(t *testing.T) {
 	if len(done) != files || done[0] != "0001_init.sql" {
 		t.Fatalf("applied %v, want all of %d files", done, files)
 	}
-	for _, table := range []string{"principals", "collections", "objects", "changes", "properties", "schema_migrations"} {
+	for _, table := range []string{"principals", "collections", "objects", "object_bodies", "changes", "properties", "schema_migrations"} {
 		if !tableExists(t, s, table) {
 			t.Errorf("table %s missing after migration", table)
 		}
@@ -154,5 +158,151 @@ func TestReadMigrationsRejectsDuplicateNumbers(t *testing.T) {
 	})
 	if err == nil {
 		t.Fatal("duplicate migration numbers accepted")
+	}
+}
+
+// migrationsUpTo is migrations.FS with only the files up to version last.
+func migrationsUpTo(t *testing.T, last int) fstest.MapFS {
+	t.Helper()
+	out := fstest.MapFS{}
+	entries, err := fs.ReadDir(migrations.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		var v int
+		if _, err := fmt.Sscanf(e.Name(), "%04d_", &v); err != nil || v > last {
+			continue
+		}
+		b, err := fs.ReadFile(migrations.FS, e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = &fstest.MapFile{Data: b}
+	}
+	return out
+}
+
+// Migration 0007 moves the objects' bytes (data, and the expansion of
+// 0006) into object_bodies: every object keeps them byte for byte, the
+// columns leave objects, and the stores' reads and writes work on the
+// migrated rows.
+func TestMigrate0007ObjectBodies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := emptyStore(t)
+	if done, err := s.MigrateFS(ctx, migrationsUpTo(t, 6)); err != nil || len(done) != 6 {
+		t.Fatalf("migrating to 0006: applied %v, %v", done, err)
+	}
+	var calID, bookID int64
+	err := s.Pool().QueryRow(ctx, `
+		WITH p AS (
+			INSERT INTO principals (name, password_hash) VALUES ('old', 'x') RETURNING id
+		), c AS (
+			INSERT INTO collections (principal_id, kind, slug)
+			SELECT id, k, k FROM p, unnest(ARRAY['calendar', 'addressbook']) AS k RETURNING id, kind
+		)
+		SELECT (SELECT id FROM c WHERE kind = 'calendar'), (SELECT id FROM c WHERE kind = 'addressbook')`).Scan(&calID, &bookID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("DESCRIPTION:long enough to be stored out of line\r\n", 200)
+	objects := []struct {
+		coll      int64
+		name      string
+		component string
+		data      []byte
+		expansion []byte // nil: NULL
+	}{
+		{calID, "plain.ics", "VEVENT", []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), nil},
+		{calID, "expanded.ics", "VEVENT", []byte("BEGIN:VCALENDAR\r\nUID:e\r\nEND:VCALENDAR\r\n"), []byte("expanded \x00\xff bytes")},
+		{calID, "empty-expansion.ics", "VTODO", []byte{0, 1, 2, 0xfe, 0xff}, []byte{}},
+		{calID, "big.ics", "VEVENT", []byte("BEGIN:VCALENDAR\r\n" + big + "END:VCALENDAR\r\n"), []byte(big)},
+		{bookID, "card.vcf", "VCARD", []byte("BEGIN:VCARD\r\nFN:Old Card\r\nEND:VCARD\r\n"), nil},
+	}
+	for i, o := range objects {
+		_, err := s.Pool().Exec(ctx, `
+			INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component, expansion)
+			VALUES ($1, $2, $3, $4, $5, $6, 'text/calendar', $7, $8)`,
+			o.coll, o.name, fmt.Sprint("uid-", i), o.data, backend.ETagOf(o.data), len(o.data), o.component, o.expansion)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Many rows of the usual size, whose bytes stay inline (not toasted),
+	// so that the heap shrinks measurably when the rewrite drops them.
+	const many = 500
+	_, err = s.Pool().Exec(ctx, `
+		INSERT INTO objects (collection_id, name, uid, data, etag, size, content_type, component)
+		SELECT $1, 'many-' || i, 'many-' || i, convert_to(repeat(md5(i::text), 45), 'UTF8'),
+			md5(i::text), 1440, 'text/calendar', 'VEVENT'
+		FROM generate_series(1, $2) AS i`, calID, many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before int64
+	if err := s.Pool().QueryRow(ctx, `SELECT pg_relation_size('objects')`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+
+	done, err := s.Migrate(ctx)
+	if err != nil || len(done) == 0 || done[0] != "0007_object_bodies.sql" {
+		t.Fatalf("migrating from 0006: applied %v, %v", done, err)
+	}
+	var gone int
+	err = s.Pool().QueryRow(ctx, `SELECT count(*) FROM information_schema.columns
+		WHERE table_name = 'objects' AND column_name IN ('data', 'expansion')`).Scan(&gone)
+	if err != nil || gone != 0 {
+		t.Fatalf("%d of the columns data and expansion still in objects (%v)", gone, err)
+	}
+	// The migration rewrote the heap without the bytes: about 1.6 KB a
+	// row before, less than 300 bytes after.
+	var after int64
+	if err := s.Pool().QueryRow(ctx, `SELECT pg_relation_size('objects')`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after*4 > before {
+		t.Errorf("objects' heap is %d bytes after the migration, %d before: not rewritten", after, before)
+	}
+
+	for _, o := range objects {
+		var data, expansion []byte
+		err := s.Pool().QueryRow(ctx, `SELECT b.data, b.expansion FROM objects o
+			JOIN object_bodies b ON b.object_id = o.id WHERE o.collection_id = $1 AND o.name = $2`,
+			o.coll, o.name).Scan(&data, &expansion)
+		if err != nil {
+			t.Fatalf("%s: %v", o.name, err)
+		}
+		if !bytes.Equal(data, o.data) {
+			t.Errorf("%s: data %q, want %q", o.name, data, o.data)
+		}
+		if !bytes.Equal(expansion, o.expansion) || (expansion == nil) != (o.expansion == nil) {
+			t.Errorf("%s: expansion %q (nil %v), want %q (nil %v)", o.name, expansion, expansion == nil, o.expansion, o.expansion == nil)
+		}
+		got, err := s.GetObject(ctx, o.coll, o.name, true)
+		if err != nil || !bytes.Equal(got.Data, o.data) || got.ETag != backend.ETagOf(o.data) {
+			t.Errorf("GetObject(%s) = %+v, %v", o.name, got, err)
+		}
+	}
+	var bodies int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM object_bodies`).Scan(&bodies); err != nil || bodies != len(objects)+many {
+		t.Fatalf("%d bodies (%v), want %d", bodies, err, len(objects)+many)
+	}
+
+	// The migrated rows are written and deleted as any other.
+	w := backend.ObjectWrite{CollectionID: calID, Name: "plain.ics", UID: "uid-0", Component: "VEVENT",
+		ContentType: "text/calendar", Data: []byte("BEGIN:VCALENDAR\r\nX:new\r\nEND:VCALENDAR\r\n")}
+	if _, created, err := s.PutObject(ctx, w, backend.Conditions{}); err != nil || created {
+		t.Fatalf("PutObject over a migrated object: created=%v, %v", created, err)
+	}
+	if got, err := s.GetObject(ctx, calID, "plain.ics", true); err != nil || !bytes.Equal(got.Data, w.Data) {
+		t.Fatalf("after the PUT: %q, %v", got.Data, err)
+	}
+	if err := s.DeleteObject(ctx, calID, "big.ics", backend.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM object_bodies`).Scan(&bodies); err != nil || bodies != len(objects)+many-1 {
+		t.Fatalf("after a delete: %d bodies (%v), want %d", bodies, err, len(objects)+many-1)
 	}
 }
