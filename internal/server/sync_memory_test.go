@@ -24,6 +24,7 @@ type heapProbe struct {
 	next    int64
 	peak    uint64
 	members int
+	tail    []byte // the last bytes written, shorter than a tag
 }
 
 func (w *heapProbe) Header() http.Header { return w.header }
@@ -35,7 +36,12 @@ func (w *heapProbe) Write(p []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	w.bytes += int64(len(p))
-	w.members += bytes.Count(p, []byte("<D:response>"))
+	// A response's start tag may be split between two writes: the end
+	// of the previous write is counted with this one.
+	const tag = "<D:response>"
+	joined := append(w.tail, p[:min(len(p), len(tag)-1)]...)
+	w.members += bytes.Count(joined, []byte(tag)) + bytes.Count(p, []byte(tag))
+	w.tail = append(w.tail[:0], p[max(0, len(p)-(len(tag)-1)):]...)
 	if w.bytes >= w.next {
 		w.next += 1 << 20
 		if h := liveHeap(); h > w.peak {
