@@ -63,22 +63,7 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 		}
 	case depth == dav.Depth0:
 	default:
-		comps, span, exact := q.Filter.plan()
-		bq := backend.CalendarQuery{CollectionID: res.Collection.ID, Components: comps, WithData: !exact || q.Data != nil}
-		if span != nil {
-			bq.Range = &backend.Span{Start: span.Start, End: span.End}
-			// SQL decides the objects whose stored times are exact
-			// over the range; the others come with their bytes.
-			bq.Decide = q.Filter.timeOnly()
-			if q.Timezone != nil || q.TimezoneCal == nil {
-				// Otherwise floating times are read in a query's own
-				// VTIMEZONE, which no stored zone name matches.
-				bq.Zone = zoneKey(floating)
-			}
-			if q.Data.expandOnly() {
-				bq.Expand = &backend.Interval{Start: q.Data.expand.Start, End: q.Data.expand.End}
-			}
-		}
+		bq, exact := storeQuery(q, res.Collection.ID, floating)
 		if exact {
 			q.Filter = nil // SQL decided; nothing left to evaluate
 		}
@@ -113,4 +98,32 @@ func (t *Type) matches(ctx context.Context, q *calendarQuery, o *backend.Object,
 	}
 	dav.Logger(ctx).Warn("calendar object left out of a query", "object", o.Name, "err", err)
 	return false, nil
+}
+
+// storeQuery is the query of q's candidates in collection collectionID;
+// exact says SQL decides the filter alone, for every row.
+func storeQuery(q *calendarQuery, collectionID int64, floating *time.Location) (bq backend.CalendarQuery, exact bool) {
+	comps, span, exact := q.Filter.plan()
+	bq = backend.CalendarQuery{CollectionID: collectionID, Components: comps, WithData: !exact || q.Data != nil}
+	if span == nil {
+		return bq, exact
+	}
+	bq.Range = &backend.Span{Start: span.Start, End: span.End}
+	// SQL decides the objects whose stored times are exact over the
+	// range; the others come with their bytes.
+	bq.Decide = q.Filter.timeOnly()
+	if bq.Decide {
+		// The undecided rows come with their bytes anyway; a decided
+		// one needs them only for calendar-data.
+		bq.WithData = q.Data != nil
+	}
+	if q.Timezone != nil || q.TimezoneCal == nil {
+		// Otherwise floating times are read in a query's own VTIMEZONE,
+		// which no stored zone name matches.
+		bq.Zone = zoneKey(floating)
+	}
+	if q.Data.expandOnly() {
+		bq.Expand = &backend.Interval{Start: q.Data.expand.Start, End: q.Data.expand.End}
+	}
+	return bq, exact
 }
