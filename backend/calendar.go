@@ -137,7 +137,18 @@ func (s *Store) GetObjectsByName(ctx context.Context, collectionID int64, names 
 	if len(names) == 0 {
 		return nil
 	}
-	err := s.streamObjects(ctx, withData, fn, `SELECT `+objectSelect(withData)+`
-		WHERE collection_id = $1 AND name = ANY($2)`, collectionID, names)
+	err := s.streamObjects(ctx, withData, fn, objectsByNameSQL(withData), collectionID, names)
 	return streamError(err, "get objects of collection %d by name", collectionID)
+}
+
+// objectsByNameSQL is GetObjectsByName's statement ($1 the collection, $2
+// the names): one probe of the (collection_id, name) index per distinct
+// name, whatever the planner believes of the collection's size. With
+// "name = ANY($2)" and no statistics yet (a calendar uploaded less than a
+// minute ago), it filtered the whole collection by comparing every name
+// with the list instead: 3-4 ms for a 100-href multiget of 1 000 events
+// rather than ~0.5. OFFSET 0 keeps the subquery a probe.
+func objectsByNameSQL(withData bool) string {
+	return `SELECT o.* FROM (SELECT DISTINCT unnest($2::text[])) AS n (name),
+		LATERAL (SELECT ` + objectSelect(withData) + ` WHERE collection_id = $1 AND objects.name = n.name OFFSET 0) AS o`
 }

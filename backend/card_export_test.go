@@ -12,6 +12,15 @@ func (s *Store) ExplainQueryCards(ctx context.Context, q CardQuery) (string, err
 	if err != nil {
 		return "", err
 	}
+	return s.explain(ctx, sql, args...)
+}
+
+// ExplainObjectsByName is ExplainQueryCards for GetObjectsByName.
+func (s *Store) ExplainObjectsByName(ctx context.Context, collectionID int64, names []string, withData bool) (string, error) {
+	return s.explain(ctx, objectsByNameSQL(withData), collectionID, names)
+}
+
+func (s *Store) explain(ctx context.Context, sql string, args ...any) (string, error) {
 	rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
 	if err != nil {
 		return "", err

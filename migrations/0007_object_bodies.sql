@@ -60,6 +60,18 @@ CREATE TRIGGER objects_deleted AFTER DELETE ON objects
 -- migration commits, as the ALTER TABLE above already does.
 CLUSTER objects USING objects_pkey;
 
--- The planner's statistics of the new table and of the rewritten one.
-ANALYZE object_bodies;
-ANALYZE objects;
+-- The planner's statistics of the new table and of the rewritten one,
+-- when there are rows to describe. On a new, empty database they would
+-- tell the planner that a collection holds a handful of objects until
+-- autovacuum next analyzes (up to a minute after the first uploads): a
+-- 100-href multiget of a fresh 1 000-event calendar then filtered the
+-- whole collection by name instead of using (collection_id, name), 3-4
+-- ms instead of 1.5. A table never analyzed is estimated from its size.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM objects) THEN
+        ANALYZE object_bodies;
+        ANALYZE objects;
+    END IF;
+END
+$$;
