@@ -30,7 +30,7 @@ test: vet
 # bench-results/ (OUT=DIR to change).
 # davload against a fresh pgdav (embedded PostgreSQL) at both sizes of
 # issue 9's budget, RUNS (default 3) runs each, medians in bench-results/
-# (~25 min); bench-small and bench-large run one size.
+# (~15 min); bench-small and bench-large run one size.
 bench:
 	GO=$(GO) cmd/davload/scripts/bench.sh 10000:5000 100000:50000
 
