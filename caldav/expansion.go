@@ -364,7 +364,7 @@ func (x *storedExpansion) render(tr TimeRange) string {
 			case markerRID:
 				t = int64(binary.BigEndian.Uint64(r[21:]))
 			}
-			b.Write(time.Unix(t, 0).UTC().AppendFormat(buf[:0], utcLayout))
+			b.Write(appendUTC(buf[:0], t))
 			text = text[j+len(markerStart):]
 		}
 		b.Write(text)
@@ -386,4 +386,27 @@ func overlapsUnix(s, e, start, end int64) bool {
 		return (s == noTime || s <= start) && (e == noTime || e > start)
 	}
 	return (s == noTime || s < end) && (e == noTime || e > start)
+}
+
+// appendUTC appends the Unix time t as an iCalendar UTC DATE-TIME
+// (utcLayout), the digits written directly: time.Time.AppendFormat was a
+// third of filling in an expansion. Years outside 0000–9999 take the
+// general path.
+func appendUTC(dst []byte, t int64) []byte {
+	u := time.Unix(t, 0).UTC()
+	y, mo, d := u.Date()
+	if y < 0 || y > 9999 {
+		return u.AppendFormat(dst, utcLayout)
+	}
+	h, mi, sec := u.Clock()
+	two := func(dst []byte, v int) []byte { return append(dst, byte('0'+v/10), byte('0'+v%10)) }
+	dst = two(dst, y/100)
+	dst = two(dst, y%100)
+	dst = two(dst, int(mo))
+	dst = two(dst, d)
+	dst = append(dst, 'T')
+	dst = two(dst, h)
+	dst = two(dst, mi)
+	dst = two(dst, sec)
+	return append(dst, 'Z')
 }

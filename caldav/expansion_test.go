@@ -93,3 +93,19 @@ func FuzzReadExpansion(f *testing.F) {
 		_ = x.render(tr)
 	})
 }
+
+// appendUTC writes what AppendFormat(utcLayout) writes.
+func TestAppendUTC(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	stamps := []int64{0, -1, 1, 253402300799, 253402300800, -62167219200, -62167219201, 1774224000}
+	for range 10000 {
+		stamps = append(stamps, r.Int64N(2*253402300800)-253402300800)
+	}
+	for _, ts := range stamps {
+		want := string(time.Unix(ts, 0).UTC().AppendFormat(nil, utcLayout))
+		if got := string(appendUTC(nil, ts)); got != want {
+			t.Fatalf("appendUTC(%d) = %q, want %q", ts, got, want)
+		}
+	}
+}
