@@ -3,6 +3,8 @@ package backend
 import (
 	"context"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // ExplainQueryCards returns PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) of
@@ -21,7 +23,11 @@ func (s *Store) ExplainObjectsByName(ctx context.Context, collectionID int64, na
 }
 
 func (s *Store) explain(ctx context.Context, sql string, args ...any) (string, error) {
-	rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
+	return planText(s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...))
+}
+
+// planText reads the lines of an EXPLAIN into one string.
+func planText(rows pgx.Rows, err error) (string, error) {
 	if err != nil {
 		return "", err
 	}

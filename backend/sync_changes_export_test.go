@@ -45,19 +45,6 @@ func (s *Store) ExplainChanges(ctx context.Context, q ChangeQuery, generic bool)
 		}
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "DEALLOCATE sync_delta; RESET plan_cache_mode")
-	rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE sync_delta("+strings.Join(lit, ", ")+")",
-		pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	var b strings.Builder
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			return "", err
-		}
-		b.WriteString(line + "\n")
-	}
-	return b.String(), rows.Err()
+	return planText(conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE sync_delta("+strings.Join(lit, ", ")+")",
+		pgx.QueryExecModeSimpleProtocol))
 }
