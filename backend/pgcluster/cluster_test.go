@@ -38,6 +38,7 @@ func TestStartRestart(t *testing.T) {
 			{"lc_collate", "C"},
 			{"lc_ctype", "C"},
 			{"logging_collector", "off"},
+			{"autovacuum_naptime", "10s"},
 			{"fsync", "off"}, // Fast
 			{"synchronous_commit", "off"},
 			{"full_page_writes", "off"},
