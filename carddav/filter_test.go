@@ -223,7 +223,7 @@ func TestFilterMatches(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.filter, got, tc.want)
 		}
 		// And the pre-filter keeps every match.
-		p, exact := planExact(&q.filter)
+		p, exact := plan(&q.filter)
 		pre := evalCond(p, cardValues(card))
 		if tc.want && !pre {
 			t.Errorf("%s: the pre-filter drops the card", tc.filter)

@@ -55,16 +55,11 @@ func cardValues(c *vcardData) []backend.CardValue {
 // indexedProps, or is-not-defined on a grouped name, tells nothing; under
 // anyof that makes the whole level unknowable, under allof it is left
 // out.
-func plan(f *filter) *backend.CardCond {
-	c, _ := planExact(f)
-	return c
-}
-
-// planExact is plan, and whether the condition is exact: an indexed card
-// satisfies it exactly when the exact matcher accepts the card, so such a
-// card is answered without reading it. A filter without prop-filters
-// (every card) is exact too.
-func planExact(f *filter) (cond *backend.CardCond, exact bool) {
+//
+// exact says more: an indexed card satisfies the condition exactly when
+// the exact matcher accepts the card, so such a card is answered without
+// reading it. A filter without prop-filters (every card) is exact too.
+func plan(f *filter) (cond *backend.CardCond, exact bool) {
 	if len(f.props) == 0 {
 		return nil, true
 	}

@@ -86,7 +86,7 @@ func TestPlanNeverDropsAMatch(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", body, err)
 		}
-		p, planIsExact := planExact(&q.filter)
+		p, planIsExact := plan(&q.filter)
 		if p != nil {
 			narrowed++
 		}

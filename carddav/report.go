@@ -73,7 +73,7 @@ func (t *Type) query(w http.ResponseWriter, r *http.Request, res *dav.Resource, 
 	// neither read nor parsed unless address-data asks for its bytes.
 	// (The card a request names is tested by the matcher: no index chose
 	// it.)
-	cond, exact := planExact(&q.filter)
+	cond, exact := plan(&q.filter)
 	consider := func(o backend.Object, indexed, decided bool) error {
 		var c *vcardData
 		if !decided {

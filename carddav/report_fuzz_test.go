@@ -24,9 +24,14 @@ func FuzzParseReport(f *testing.F) {
 			t.Fatalf("parseQuery: %T %v", err, err)
 		}
 		if err == nil {
-			exact := q.filter.matches(card)
-			if exact && !evalCond(plan(&q.filter), cardValues(card)) {
+			match := q.filter.matches(card)
+			cond, exact := plan(&q.filter)
+			pre := evalCond(cond, cardValues(card))
+			if match && !pre {
 				t.Fatal("the pre-filter drops a match")
+			}
+			if exact && pre != match {
+				t.Fatal("a plan said to be exact keeps a card the matcher refuses")
 			}
 		}
 		if _, err := parseMultiget(body); err != nil && !errors.As(err, &de) {
