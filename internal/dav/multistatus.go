@@ -62,6 +62,12 @@ type flushWriter struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 	err     error
+	// last: the answer is complete, so its final bytes are handed to
+	// net/http without a flush. The handler returns right after, and
+	// net/http then sends them with the end of the response (the last
+	// chunk, or a Content-Length for a small answer) in one write: a
+	// small REPORT leaves in one packet, not two.
+	last bool
 }
 
 func (f *flushWriter) Write(p []byte) (int, error) {
@@ -75,7 +81,7 @@ func (f *flushWriter) Write(p []byte) (int, error) {
 		}
 	}
 	n, err := f.w.Write(p)
-	if err == nil {
+	if err == nil && !f.last {
 		err = f.rc.Flush()
 		if errors.Is(err, http.ErrNotSupported) {
 			err = nil
@@ -185,6 +191,7 @@ func (m *Multistatus) Close(extra ...string) error {
 		m.bw.WriteString(e)
 	}
 	m.bw.WriteString("</D:multistatus>\n")
+	m.fw.last = true
 	err := m.bw.Flush()
 	// Every method checks closed before it touches bw, so it can serve
 	// another answer now.

@@ -303,6 +303,7 @@ type countingWriter struct {
 	status  int
 	n       int
 	flushes int
+	pending int // bytes written since the last flush
 	body    bytes.Buffer
 }
 
@@ -313,12 +314,13 @@ func (c *countingWriter) Header() http.Header {
 	return c.h
 }
 func (c *countingWriter) WriteHeader(status int) { c.status = status }
-func (c *countingWriter) Flush()                 { c.flushes++ }
+func (c *countingWriter) Flush()                 { c.flushes, c.pending = c.flushes+1, 0 }
 func (c *countingWriter) Write(p []byte) (int, error) {
 	if c.body.Len() < 1<<20 {
 		c.body.Write(p[:min(len(p), 1<<20-c.body.Len())])
 	}
 	c.n += len(p)
+	c.pending += len(p)
 	return len(p), nil
 }
 
@@ -497,5 +499,46 @@ func TestMultistatusStreams(t *testing.T) {
 	doc := parseMS(t, body.Bytes())
 	if len(doc.Responses) != streamed {
 		t.Errorf("%d responses, want %d", len(doc.Responses), streamed)
+	}
+}
+
+// Close hands the last bytes to net/http without a flush, so they leave
+// with the end of the response: a small answer goes out whole, with a
+// Content-Length, and a streamed one is flushed only while it streams.
+func TestMultistatusCloseDoesNotFlush(t *testing.T) {
+	for _, n := range []int{1, flushEvery + 1} {
+		w := &countingWriter{}
+		must(t, writeN(w, n, benchHrefs(), benchProps()))
+		if n < flushEvery && w.flushes != 0 {
+			t.Errorf("%d responses: %d flushes, want none", n, w.flushes)
+		}
+		if n > flushEvery && w.flushes == 0 {
+			t.Errorf("%d responses: not flushed while streaming", n)
+		}
+		if !strings.HasSuffix(w.body.String(), "</D:multistatus>\n") || w.pending == 0 {
+			t.Errorf("%d responses: the end of the answer was flushed (%d bytes after the last flush)", n, w.pending)
+		}
+		if doc := parseMS(t, w.body.Bytes()); len(doc.Responses) != n {
+			t.Errorf("%d responses written, %d read back", n, len(doc.Responses))
+		}
+	}
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := writeN(w, 3, benchHrefs(), benchProps()); err != nil {
+			t.Error(err)
+		}
+	}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+		t.Errorf("small answer: Content-Length %d, Transfer-Encoding %q, %d bytes; want it sent whole", resp.ContentLength, resp.TransferEncoding, len(body))
 	}
 }
