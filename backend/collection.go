@@ -57,10 +57,22 @@ func ValidateSlug(slug string) error {
 const collectionColumns = `id, principal_id, kind, slug, display_name, description, color,
 	sort_order, timezone, components, sync_seq, created_at, updated_at`
 
+// collectionColumnsOuter is collectionColumns of the collection c of an
+// outer join, as zero values (id 0) where the join found none.
+const collectionColumnsOuter = `coalesce(c.id, 0), coalesce(c.principal_id, 0), coalesce(c.kind, ''),
+	coalesce(c.slug, ''), coalesce(c.display_name, ''), coalesce(c.description, ''), coalesce(c.color, ''),
+	c.sort_order, coalesce(c.timezone, ''), coalesce(c.components, '{}'), coalesce(c.sync_seq, 0),
+	coalesce(c.created_at, 'epoch'), coalesce(c.updated_at, 'epoch')`
+
+// collectionDest is where a row of collectionColumns is scanned to.
+func collectionDest(c *Collection) []any {
+	return []any{&c.ID, &c.PrincipalID, &c.Kind, &c.Slug, &c.DisplayName, &c.Description, &c.Color,
+		&c.Order, &c.Timezone, &c.Components, &c.SyncSeq, &c.CreatedAt, &c.UpdatedAt}
+}
+
 func scanCollection(row pgx.Row) (Collection, error) {
 	var c Collection
-	err := row.Scan(&c.ID, &c.PrincipalID, &c.Kind, &c.Slug, &c.DisplayName, &c.Description, &c.Color,
-		&c.Order, &c.Timezone, &c.Components, &c.SyncSeq, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(collectionDest(&c)...)
 	return c, err
 }
 

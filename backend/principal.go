@@ -84,13 +84,48 @@ func (s *Store) GetPrincipal(ctx context.Context, name string) (Principal, error
 	return p, notFound(err, "user %q", name)
 }
 
+// CollectionKey names a collection in a user's home.
+type CollectionKey struct {
+	Kind CollectionKind
+	Slug string
+}
+
+// Credentials is what authenticating a request reads.
+type Credentials struct {
+	Principal    Principal
+	PasswordHash string
+	// Collection is the user's collection GetPrincipalCredentials was
+	// asked for; nil when it was not asked for or does not exist.
+	Collection *Collection
+}
+
 // GetPrincipalCredentials returns the user named name (case-insensitively)
-// and its password hash, for authentication.
-func (s *Store) GetPrincipalCredentials(ctx context.Context, name string) (Principal, string, error) {
-	var hash string
-	p, err := scanPrincipal(s.pool.QueryRow(ctx,
-		`SELECT `+principalColumns+`, password_hash FROM principals WHERE lower(name) = lower($1)`, name), &hash)
-	return p, hash, notFound(err, "user %q", name)
+// and its password hash, for authentication, and, when coll is not nil,
+// that collection of the user's, read in the same statement: most
+// requests are to a collection or its members, and reading it with the
+// credentials saves each of them a round trip to the database.
+func (s *Store) GetPrincipalCredentials(ctx context.Context, name string, coll *CollectionKey) (Credentials, error) {
+	var cr Credentials
+	if coll == nil {
+		var err error
+		cr.Principal, err = scanPrincipal(s.pool.QueryRow(ctx,
+			`SELECT `+principalColumns+`, password_hash FROM principals WHERE lower(name) = lower($1)`, name), &cr.PasswordHash)
+		return cr, notFound(err, "user %q", name)
+	}
+	var c Collection
+	p, err := scanPrincipal(s.pool.QueryRow(ctx, `SELECT p.id, p.name, p.email, p.display_name, p.disabled, p.created_at,
+		p.password_hash, `+collectionColumnsOuter+`
+		FROM principals p LEFT JOIN collections c ON c.principal_id = p.id AND c.kind = $2 AND c.slug = $3
+		WHERE lower(p.name) = lower($1)`, name, coll.Kind, coll.Slug),
+		append([]any{&cr.PasswordHash}, collectionDest(&c)...)...)
+	if err != nil {
+		return cr, notFound(err, "user %q", name)
+	}
+	cr.Principal = p
+	if c.ID != 0 {
+		cr.Collection = &c
+	}
+	return cr, nil
 }
 
 // ListPrincipals returns every user, ordered by name.

@@ -3,6 +3,7 @@ package backend_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/pgdav/pgdav/backend"
@@ -60,9 +61,9 @@ func TestPrincipalLifecycle(t *testing.T) {
 	if err := s.SetPrincipalDisabled(ctx, "alice", true); err != nil {
 		t.Fatal(err)
 	}
-	p, hash, err := s.GetPrincipalCredentials(ctx, "alice")
-	if err != nil || hash != newHash || !p.Disabled {
-		t.Fatalf("credentials = %+v %q %v", p, hash, err)
+	cr, err := s.GetPrincipalCredentials(ctx, "alice", nil)
+	if err != nil || cr.PasswordHash != newHash || !cr.Principal.Disabled || cr.Collection != nil {
+		t.Fatalf("credentials = %+v %v", cr, err)
 	}
 
 	bob, err := s.CreatePrincipal(ctx, backend.Principal{Name: "bob"}, mustHash(t, "pw"), nil)
@@ -171,5 +172,62 @@ func TestCollections(t *testing.T) {
 	}
 	if err := s.DeleteCollection(ctx, p.ID, backend.KindCalendar, "work"); !errors.Is(err, backend.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
+	}
+}
+
+// GetPrincipalCredentials reads, when asked, the user's collection of a
+// kind and slug with the credentials: only that user's, only that kind.
+func TestPrincipalCredentialsWithCollection(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := backendtest.New(t)
+	order := 2
+	cols := []backend.Collection{
+		{Kind: backend.KindCalendar, Slug: "work", DisplayName: "Work", Color: "#00FF00", Order: &order, Components: []string{"VEVENT"}},
+		{Kind: backend.KindAddressBook, Slug: "contacts"},
+	}
+	alice, err := s.CreatePrincipal(ctx, backend.Principal{Name: "alice"}, mustHash(t, "pw"), cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreatePrincipal(ctx, backend.Principal{Name: "bob"}, mustHash(t, "pw"), []backend.Collection{
+		{Kind: backend.KindCalendar, Slug: "bobs"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	work, err := s.GetCollection(ctx, alice.ID, backend.KindCalendar, "work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := s.GetPrincipalCredentials(ctx, "ALICE", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key  backend.CollectionKey
+		want *backend.Collection
+	}{
+		{backend.CollectionKey{Kind: backend.KindCalendar, Slug: "work"}, &work},
+		{backend.CollectionKey{Kind: backend.KindAddressBook, Slug: "work"}, nil},
+		{backend.CollectionKey{Kind: backend.KindCalendar, Slug: "Work"}, nil},
+		{backend.CollectionKey{Kind: backend.KindCalendar, Slug: "bobs"}, nil},
+		{backend.CollectionKey{Kind: backend.KindCalendar, Slug: ""}, nil},
+	} {
+		cr, err := s.GetPrincipalCredentials(ctx, "ALICE", &tc.key)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc.key, err)
+		}
+		if cr.Principal != plain.Principal || cr.PasswordHash != plain.PasswordHash {
+			t.Errorf("%+v: credentials %+v, want %+v", tc.key, cr, plain)
+		}
+		switch {
+		case tc.want == nil && cr.Collection != nil:
+			t.Errorf("%+v: found %+v", tc.key, *cr.Collection)
+		case tc.want != nil && (cr.Collection == nil || !reflect.DeepEqual(*cr.Collection, *tc.want)):
+			t.Errorf("%+v: collection %+v, want %+v", tc.key, cr.Collection, *tc.want)
+		}
+	}
+	if _, err := s.GetPrincipalCredentials(ctx, "carol", &backend.CollectionKey{Kind: backend.KindCalendar, Slug: "work"}); !errors.Is(err, backend.ErrNotFound) {
+		t.Errorf("unknown user: err = %v, want ErrNotFound", err)
 	}
 }

@@ -51,7 +51,7 @@ func (h *Handler) load(ctx context.Context, t target, p backend.Principal) (*Res
 		}
 		res.homeToken = homeSyncToken(p.ID, t.ctype.Kind(), cols)
 	case KindCollection, KindObject:
-		c, err := h.store.GetCollection(ctx, p.ID, t.ctype.Kind(), t.slug)
+		c, err := h.collection(ctx, p, t.ctype.Kind(), t.slug)
 		if err != nil {
 			return nil, notFoundError(err)
 		}

@@ -12,7 +12,7 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request, t target, p bac
 	ctx := r.Context()
 	switch t.kind {
 	case KindObject:
-		c, err := h.store.GetCollection(ctx, p.ID, t.ctype.Kind(), t.slug)
+		c, err := h.collection(ctx, p, t.ctype.Kind(), t.slug)
 		if err != nil {
 			return notFoundError(err)
 		}

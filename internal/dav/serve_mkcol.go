@@ -33,7 +33,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 		return NewError(http.StatusForbidden, CalDAVName("calendar-collection-location-ok"),
 			"calendars can only be created in your calendar home (%s)", h.href(true, "calendars", p.Name))
 	}
-	if _, err := h.store.GetCollection(ctx, p.ID, ct.Kind(), t.slug); err == nil {
+	if _, err := h.collection(ctx, p, ct.Kind(), t.slug); err == nil {
 		return Errorf(http.StatusMethodNotAllowed, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
 	} else if !errors.Is(err, backend.ErrNotFound) {
 		return err

@@ -34,7 +34,7 @@ func (h *Handler) moveCopy(w http.ResponseWriter, r *http.Request, t target, p b
 		return Errorf(http.StatusForbidden, "the destination must be a resource in one of your own %s", t.ctype.HomeSegment())
 	}
 	ctx := r.Context()
-	src, err := h.store.GetCollection(ctx, p.ID, t.ctype.Kind(), t.slug)
+	src, err := h.collection(ctx, p, t.ctype.Kind(), t.slug)
 	if err != nil {
 		return notFoundError(err)
 	}

@@ -19,7 +19,7 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, t target, p backen
 		return Errorf(http.StatusMethodNotAllowed, "PUT creates calendar objects and vCards inside a collection")
 	}
 	ctx := r.Context()
-	c, err := h.store.GetCollection(ctx, p.ID, t.ctype.Kind(), t.slug)
+	c, err := h.collection(ctx, p, t.ctype.Kind(), t.slug)
 	if errors.Is(err, backend.ErrNotFound) {
 		return Errorf(http.StatusConflict, "collection %q does not exist", t.slug) // RFC 4918 9.7.1
 	}

@@ -20,7 +20,7 @@ import (
 
 // credentialStore is what authentication needs from the store.
 type credentialStore interface {
-	GetPrincipalCredentials(ctx context.Context, name string) (backend.Principal, string, error)
+	GetPrincipalCredentials(ctx context.Context, name string, coll *backend.CollectionKey) (backend.Credentials, error)
 }
 
 // authenticator checks HTTP Basic credentials (RFC 7617).
@@ -73,45 +73,59 @@ func newAuthenticator(store credentialStore, ttl time.Duration, logger *slog.Log
 
 var errBadCredentials = errors.New("invalid user name or password")
 
-// authenticate returns the principal whose credentials r carries.
-func (a *authenticator) authenticate(r *http.Request) (backend.Principal, error) {
+// collectionRef names the collection a request's URL is about: its
+// owner's name and its key.
+type collectionRef struct {
+	user string
+	key  backend.CollectionKey
+}
+
+// authenticate returns the principal whose credentials r carries and,
+// when coll is not nil and the principal owns it, that collection (nil if
+// it does not exist), read in the same statement.
+func (a *authenticator) authenticate(r *http.Request, coll *collectionRef) (backend.Principal, *backend.Collection, error) {
 	name, password, ok := r.BasicAuth()
 	if !ok || name == "" {
-		return backend.Principal{}, errBadCredentials
+		return backend.Principal{}, nil, errBadCredentials
 	}
 	ctx := r.Context()
 	ip := remoteIP(r)
 	if err := a.failures.wait(ctx, ip, name); err != nil {
-		return backend.Principal{}, err
+		return backend.Principal{}, nil, err
 	}
-	p, hash, err := a.store.GetPrincipalCredentials(ctx, name)
+	var key *backend.CollectionKey
+	if coll != nil && strings.EqualFold(coll.user, name) {
+		key = &coll.key
+	}
+	cr, err := a.store.GetPrincipalCredentials(ctx, name, key)
 	switch {
 	case errors.Is(err, backend.ErrNotFound):
 		a.check(ctx, dummyHash, password)
 		a.fail(ip, name, "unknown user")
-		return backend.Principal{}, errBadCredentials
+		return backend.Principal{}, nil, errBadCredentials
 	case err != nil:
-		return backend.Principal{}, err
+		return backend.Principal{}, nil, err
 	}
+	p := cr.Principal
 	if p.Disabled {
 		a.fail(ip, name, "account disabled")
-		return backend.Principal{}, errBadCredentials
+		return backend.Principal{}, nil, errBadCredentials
 	}
-	key := a.cacheKey(p.Name, password)
-	if a.cached(key, hash) {
-		return p, nil
+	cacheKey := a.cacheKey(p.Name, password)
+	if a.cached(cacheKey, cr.PasswordHash) {
+		return p, cr.Collection, nil
 	}
-	ok, err = a.check(ctx, hash, password)
+	ok, err = a.check(ctx, cr.PasswordHash, password)
 	if err != nil {
-		return backend.Principal{}, err
+		return backend.Principal{}, nil, err
 	}
 	if !ok {
 		a.fail(ip, name, "wrong password")
-		return backend.Principal{}, errBadCredentials
+		return backend.Principal{}, nil, errBadCredentials
 	}
-	a.remember(key, hash)
+	a.remember(cacheKey, cr.PasswordHash)
 	a.failures.reset(name)
-	return p, nil
+	return p, cr.Collection, nil
 }
 
 // check verifies password against hash, waiting for a hashing slot.

@@ -305,8 +305,8 @@ func TestForwardedClientInLogAndThrottle(t *testing.T) {
 // noUsers is a Store that knows no user; nothing else may be called.
 type noUsers struct{ Store }
 
-func (noUsers) GetPrincipalCredentials(context.Context, string) (backend.Principal, string, error) {
-	return backend.Principal{}, "", backend.ErrNotFound
+func (noUsers) GetPrincipalCredentials(context.Context, string, *backend.CollectionKey) (backend.Credentials, error) {
+	return backend.Credentials{}, backend.ErrNotFound
 }
 
 // The well-known redirect and a trusted proxy: the Location stays a path

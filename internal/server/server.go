@@ -153,7 +153,11 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 			http.Error(w, "pgdav is starting", http.StatusServiceUnavailable)
 			return
 		}
-		p, err := s.auth.authenticate(r)
+		var coll *collectionRef
+		if user, key, ok := s.dav.CollectionOf(r); ok {
+			coll = &collectionRef{user: user, key: key}
+		}
+		p, c, err := s.auth.authenticate(r, coll)
 		if err != nil {
 			if !errors.Is(err, errBadCredentials) && r.Context().Err() == nil {
 				s.logger.Error("authentication error", "err", err)
@@ -165,7 +169,11 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 			return
 		}
 		setLogUser(r.Context(), p.Name)
-		next.ServeHTTP(w, r.WithContext(dav.WithPrincipal(r.Context(), p)))
+		ctx := dav.WithPrincipal(r.Context(), p)
+		if c != nil {
+			ctx = dav.WithCollection(ctx, c)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
