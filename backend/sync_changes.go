@@ -273,14 +273,22 @@ func changesSQL(q ChangeQuery) string {
 	if q.WithProperties {
 		b.WriteString(`, p.namespaces, p.names, p.vals`)
 	}
+	// The member's object is one probe of the (collection_id, name) key
+	// per change row; OFFSET 0 keeps it so whatever the planner believes
+	// of the collection's size. Without statistics yet (a calendar
+	// imported or uploaded less than a minute ago), a plain join filtered
+	// the whole collection once per change row instead: 121 ms for the
+	// first sync of 1 000 events rather than 1.
 	if q.Initial {
 		b.WriteString(`
 		FROM changes c
-		JOIN objects o ON o.collection_id = c.collection_id AND o.name = c.name`)
+		JOIN LATERAL (SELECT * FROM objects
+			WHERE collection_id = c.collection_id AND name = c.name OFFSET 0) o ON true`)
 	} else {
 		b.WriteString(`
 		FROM changes c
-		LEFT JOIN objects o ON o.collection_id = c.collection_id AND o.name = c.name AND NOT c.deleted`)
+		LEFT JOIN LATERAL (SELECT * FROM objects
+			WHERE collection_id = c.collection_id AND name = c.name AND NOT c.deleted OFFSET 0) o ON true`)
 	}
 	if q.WithProperties {
 		b.WriteString(`

@@ -567,3 +567,38 @@ func TestChangesDeltaPlansWithValues(t *testing.T) {
 		t.Errorf("change statements: %d named prepared statements ran %d generic plans; want none (the unnamed statement, planned with its values)", named, generic)
 	}
 }
+
+// On a collection PostgreSQL has no statistics of yet (imported a moment
+// ago, before autovacuum analyzed it), a first sync and a delta still
+// read each member through one probe of the objects key. A plain join
+// filtered the whole collection once per change row instead (121 ms
+// rather than ~1 for 1 000 events).
+func TestChangesWithoutStatistics(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	var batch []backend.ObjectWrite
+	for i := range 1000 {
+		name := fmt.Sprintf("e%04d.ics", i)
+		batch = append(batch, write(f.cal.ID, name, "uid-"+name, "data of "+name))
+	}
+	if _, err := f.s.ImportObjects(ctx, f.cal.ID, batch); err != nil {
+		t.Fatal(err)
+	}
+	since := f.seq(t, f.cal.ID)
+	f.put(t, f.cal.ID, "e0001.ics", "uid-e0001.ics", "changed")
+	for _, q := range []backend.ChangeQuery{
+		{CollectionID: f.cal.ID, Initial: true},
+		{CollectionID: f.cal.ID, Initial: true, Limit: 100},
+		{CollectionID: f.cal.ID, Since: since, WithData: true},
+	} {
+		plan, err := f.s.ExplainChanges(ctx, q, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(plan, "Index Cond: ((collection_id = c.collection_id) AND (name = c.name))") ||
+			strings.Contains(plan, "Join Filter") {
+			t.Errorf("%+v: the members are not probes of the objects key:\n%s", q, plan)
+		}
+	}
+}
