@@ -17,6 +17,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -171,6 +172,34 @@ func BenchmarkLimit(b *testing.B) {
 				data       []byte
 				deleted    bool
 			)
+
+			// The fixed costs every answer pays: one HTTP exchange with
+			// the server that needs no database (a request without
+			// credentials, answered 401), and one round trip to
+			// PostgreSQL. An answer over HTTP is one exchange and two
+			// round trips (credentials with the collection, then the
+			// statement); the bare statement is one round trip.
+			b.Run("floor/http-401", func(b *testing.B) {
+				for b.Loop() {
+					resp, err := lb.client.Get(lb.srv.URL + "/calendars/bench/big/")
+					if err != nil {
+						b.Fatal(err)
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusUnauthorized {
+						b.Fatalf("status %d, want 401", resp.StatusCode)
+					}
+				}
+			})
+			b.Run("floor/sql-round-trip", func(b *testing.B) {
+				var one int
+				for b.Loop() {
+					if err := lb.pool.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 
 			// calendar-query, one month (monthQuery), getetag only. The
 			// span pre-filter, closed at both ends as QueryCalendarObjects
