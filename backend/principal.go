@@ -113,10 +113,9 @@ func (s *Store) GetPrincipalCredentials(ctx context.Context, name string, coll *
 		return cr, notFound(err, "user %q", name)
 	}
 	var c Collection
-	p, err := scanPrincipal(s.pool.QueryRow(ctx, `SELECT p.id, p.name, p.email, p.display_name, p.disabled, p.created_at,
-		p.password_hash, `+collectionColumnsOuter+`
-		FROM principals p LEFT JOIN collections c ON c.principal_id = p.id AND c.kind = $2 AND c.slug = $3
-		WHERE lower(p.name) = lower($1)`, name, coll.Kind, coll.Slug),
+	p, err := scanPrincipal(s.pool.QueryRow(ctx, `SELECT p.*, `+collectionColumnsOuter+`
+		FROM (SELECT `+principalColumns+`, password_hash FROM principals WHERE lower(name) = lower($1)) p
+		LEFT JOIN collections c ON c.principal_id = p.id AND c.kind = $2 AND c.slug = $3`, name, coll.Kind, coll.Slug),
 		append([]any{&cr.PasswordHash}, collectionDest(&c)...)...)
 	if err != nil {
 		return cr, notFound(err, "user %q", name)
