@@ -27,7 +27,9 @@ var (
 type ChangeQuery struct {
 	CollectionID int64
 	// Initial asks for every current member and no tombstone: a sync
-	// without a token (RFC 6578 3.4). Since is then ignored.
+	// without a token (RFC 6578 3.4). Since is then ignored. Members that
+	// fit in one answer come in no particular order; more are paged in
+	// revision order.
 	Initial bool
 	// Since is the revision the client's token names: every member whose
 	// latest change has a greater sequence number is returned, deleted
@@ -53,7 +55,10 @@ type ChangeQuery struct {
 // Change is one member in a delta: its latest change, and, unless it is a
 // tombstone, the object as it is now.
 type Change struct {
-	Name    string
+	Name string
+	// Seq is the revision of the member's latest change; in a first sync
+	// that fits in one answer, listed without the change log, it is the
+	// collection's counter, the revision as of which it is listed.
 	Seq     int64
 	Deleted bool
 	// Object is the member (Data only when asked); zero for a tombstone.
@@ -76,7 +81,8 @@ type ChangeSet struct {
 }
 
 // Changes calls fn for each member of the collection that changed since
-// q.Since (or for every member, when q.Initial), ordered by sequence
+// q.Since (or for every member, when q.Initial; see initialListing for a
+// first sync that fits in one answer), ordered by sequence
 // number and, within one, by name, each member once with its latest
 // state; the *Change passed is reused and valid only during the call. Rows stream from the database as
 // fn consumes them: a first sync of 100 000 members holds one at a time.
@@ -118,6 +124,14 @@ func (s *Store) Changes(ctx context.Context, q ChangeQuery, fn func(*Change) err
 }
 
 func (s *Store) changes(ctx context.Context, q ChangeQuery, fn func(*Change) error) (ChangeSet, error) {
+	if q.Initial {
+		set, listed, err := s.initialListing(ctx, q, fn)
+		if err != nil || listed {
+			return set, err
+		}
+		// More members than one answer holds: the ordered change log
+		// pages them.
+	}
 	var limit *int
 	if q.Limit > 0 {
 		n := q.Limit + 1 // one more tells whether the answer is truncated
@@ -139,9 +153,22 @@ func (s *Store) changes(ctx context.Context, q ChangeQuery, fn func(*Change) err
 	if q.After != "" {
 		args = append(args, q.After)
 	}
-	rows, err := s.pool.Query(ctx, changesSQL(q), args...)
+	set, _, err := s.runChanges(ctx, q, fn, changesSQL(q), args, nil)
+	return set, err
+}
+
+// runChanges runs sql, a statement of changesSQL's columns (and, with
+// fits not nil, a last boolean column scanned into it), and calls fn for
+// each change it returns.
+// runChanges runs sql, a statement of changesSQL's columns (and, with
+// fits not nil, a last boolean column scanned into it), and calls fn for
+// each change it returns. It reports false only when fits was read
+// false: the statement listed nothing, and the caller asks the change
+// log.
+func (s *Store) runChanges(ctx context.Context, q ChangeQuery, fn func(*Change) error, sql string, args []any, fits *bool) (ChangeSet, bool, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return ChangeSet{}, err
+		return ChangeSet{}, false, err
 	}
 	defer rows.Close()
 	var (
@@ -158,11 +185,14 @@ func (s *Store) changes(ctx context.Context, q ChangeQuery, fn func(*Change) err
 		properties []DeadProperty
 		first      = true
 	)
+	if fits != nil {
+		dest = append(dest, fits)
+	}
 	for rows.Next() {
 		c.Object, c.Properties = Object{}, properties[:0]
 		ns, nm, vals = nil, nil, nil
 		if err := rows.Scan(dest...); err != nil {
-			return ChangeSet{}, err
+			return ChangeSet{}, false, err
 		}
 		if first {
 			// Every row carries the counter and the floor; the first
@@ -170,7 +200,7 @@ func (s *Store) changes(ctx context.Context, q ChangeQuery, fn func(*Change) err
 			// returned no change row if it is not (changesSQL).
 			first = false
 			if err := checkSince(q, seq, floor); err != nil {
-				return ChangeSet{}, err
+				return ChangeSet{}, false, err
 			}
 			set.Seq = seq
 		}
@@ -186,7 +216,7 @@ func (s *Store) changes(ctx context.Context, q ChangeQuery, fn func(*Change) err
 			if c.Seq == last {
 				set.After = lastName
 			}
-			return set, nil
+			return set, true, nil
 		}
 		c.Deleted = gone
 		if !gone {
@@ -199,16 +229,16 @@ func (s *Store) changes(ctx context.Context, q ChangeQuery, fn func(*Change) err
 		n++
 		last, lastName = c.Seq, c.Name
 		if err := fn(&c); err != nil {
-			return ChangeSet{}, callbackError{err}
+			return ChangeSet{}, false, callbackError{err}
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return ChangeSet{}, err
+		return ChangeSet{}, false, err
 	}
 	if first {
-		return ChangeSet{}, fmt.Errorf("collection %d: %w", q.CollectionID, ErrNotFound)
+		return ChangeSet{}, false, fmt.Errorf("collection %d: %w", q.CollectionID, ErrNotFound)
 	}
-	return set, nil
+	return set, fits == nil || *fits, nil
 }
 
 // checkSince tells whether a delta from q can be computed in a collection
@@ -250,29 +280,10 @@ func checkSince(q ChangeQuery, seq, floor int64) error {
 // properties come from properties_object_idx in the same snapshot.
 func changesSQL(q ChangeQuery) string {
 	var b strings.Builder
-	b.WriteString(`SELECT k.sync_seq, k.sync_floor, coalesce(d.name, ''), coalesce(d.seq, 0), d.id IS NULL,
-		coalesce(d.id, 0), coalesce(d.uid, ''), coalesce(d.etag, ''), coalesce(d.size, 0),
-		coalesce(d.content_type, ''), coalesce(d.component, ''),
-		coalesce(d.created_at, 'epoch'), coalesce(d.modified_at, 'epoch')`)
-	if q.WithData {
-		b.WriteString(`, d.data`)
-	}
-	if q.WithProperties {
-		b.WriteString(`, d.namespaces, d.names, d.vals`)
-	}
-	b.WriteString(`
+	b.WriteString(changeColumnsSQL(q) + `
 	FROM collections k
 	LEFT JOIN LATERAL (
-		SELECT c.name, c.seq, o.id, o.uid, o.etag, o.size, o.content_type, o.component, o.created_at, o.modified_at`)
-	if q.WithData {
-		// The member's body (migration 0007), looked up by its id as the
-		// row is formed, so only for the rows the LIMIT lets through; a
-		// tombstone's NULL id finds none.
-		b.WriteString(`, (SELECT data FROM object_bodies WHERE object_id = o.id) AS data`)
-	}
-	if q.WithProperties {
-		b.WriteString(`, p.namespaces, p.names, p.vals`)
-	}
+		SELECT c.name, c.seq, ` + memberColumnsSQL(q))
 	// The member's object is one probe of the (collection_id, name) key
 	// per change row; OFFSET 0 keeps it so whatever the planner believes
 	// of the collection's size. Without statistics yet (a calendar
@@ -290,15 +301,7 @@ func changesSQL(q ChangeQuery) string {
 		LEFT JOIN LATERAL (SELECT * FROM objects
 			WHERE collection_id = c.collection_id AND name = c.name AND NOT c.deleted OFFSET 0) o ON true`)
 	}
-	if q.WithProperties {
-		b.WriteString(`
-		LEFT JOIN LATERAL (
-			SELECT array_agg(namespace ORDER BY namespace, name) AS namespaces,
-				array_agg(name ORDER BY namespace, name) AS names,
-				array_agg(value ORDER BY namespace, name) AS vals
-			FROM properties WHERE object_id = o.id AND scope = 'object'
-		) p ON true`)
-	}
+	b.WriteString(memberPropertiesSQL(q))
 	if q.After != "" {
 		b.WriteString(`
 		WHERE c.collection_id = $1 AND (c.seq, c.name) > ($2::bigint, $4::text)
@@ -318,6 +321,55 @@ func changesSQL(q ChangeQuery) string {
 	) d ON true
 	WHERE k.id = $1`)
 	return b.String()
+}
+
+// changeColumnsSQL is the select list of a statement of Changes: the
+// collection k's counter and floor, then the columns of the change d
+// (NULL in the one row of an answer without changes), read as changeDest
+// scans them.
+func changeColumnsSQL(q ChangeQuery) string {
+	cols := `SELECT k.sync_seq, k.sync_floor, coalesce(d.name, ''), coalesce(d.seq, 0), d.id IS NULL,
+		coalesce(d.id, 0), coalesce(d.uid, ''), coalesce(d.etag, ''), coalesce(d.size, 0),
+		coalesce(d.content_type, ''), coalesce(d.component, ''),
+		coalesce(d.created_at, 'epoch'), coalesce(d.modified_at, 'epoch')`
+	if q.WithData {
+		cols += `, d.data`
+	}
+	if q.WithProperties {
+		cols += `, d.namespaces, d.names, d.vals`
+	}
+	return cols
+}
+
+// memberColumnsSQL is the columns of a change's member o, its body and
+// its dead properties p (memberPropertiesSQL) as q asks for them.
+func memberColumnsSQL(q ChangeQuery) string {
+	cols := `o.id, o.uid, o.etag, o.size, o.content_type, o.component, o.created_at, o.modified_at`
+	if q.WithData {
+		// The member's body (migration 0007), looked up by its id as the
+		// row is formed, so only for the rows the LIMIT lets through; a
+		// tombstone's NULL id finds none.
+		cols += `, (SELECT data FROM object_bodies WHERE object_id = o.id) AS data`
+	}
+	if q.WithProperties {
+		cols += `, p.namespaces, p.names, p.vals`
+	}
+	return cols
+}
+
+// memberPropertiesSQL is the FROM item p of memberColumnsSQL: the dead
+// properties of o, from properties_object_idx in the same snapshot.
+func memberPropertiesSQL(q ChangeQuery) string {
+	if !q.WithProperties {
+		return ""
+	}
+	return `
+		LEFT JOIN LATERAL (
+			SELECT array_agg(namespace ORDER BY namespace, name) AS namespaces,
+				array_agg(name ORDER BY namespace, name) AS names,
+				array_agg(value ORDER BY namespace, name) AS vals
+			FROM properties WHERE object_id = o.id AND scope = 'object'
+		) p ON true`
 }
 
 // changeDest is the scan destination of changesSQL(q)'s columns.

@@ -48,3 +48,23 @@ func (s *Store) ExplainChanges(ctx context.Context, q ChangeQuery, generic bool)
 	return planText(conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE sync_delta("+strings.Join(lit, ", ")+")",
 		pgx.QueryExecModeSimpleProtocol))
 }
+
+// ExplainInitialListing is ExplainChanges for the statement of a first
+// sync whose members fit in one answer (initialListingSQL).
+func (s *Store) ExplainInitialListing(ctx context.Context, q ChangeQuery) (string, error) {
+	lit := []string{strconv.FormatInt(q.CollectionID, 10)}
+	if q.Limit > 0 {
+		lit = append(lit, strconv.Itoa(q.Limit))
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "PREPARE initial_listing AS "+initialListingSQL(q)); err != nil {
+		return "", err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "DEALLOCATE initial_listing")
+	return planText(conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE initial_listing("+strings.Join(lit, ", ")+")",
+		pgx.QueryExecModeSimpleProtocol))
+}

@@ -54,8 +54,9 @@ func changesOf(t testing.TB, s *backend.Store, q backend.ChangeQuery) delta {
 	return d
 }
 
-// A first sync lists every present member in change order and no
-// tombstone; a delta lists each member changed since once, with its
+// A first sync lists every present member once and no tombstone (in no
+// particular order when they fit in one answer); a delta lists each
+// member changed since once, in change order, with its
 // latest state, deleted ones as tombstones; the new revision is the
 // collection's counter, which also moves with property changes.
 func TestChangesInitialAndDelta(t *testing.T) {
@@ -70,13 +71,14 @@ func TestChangesInitialAndDelta(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := changesOf(t, f.s, backend.ChangeQuery{CollectionID: f.cal.ID, Initial: true})
-	if got := first.names(); !slices.Equal(got, []string{"a.ics", "c.ics"}) {
+	if got := first.names(); !slices.Equal(sorted(got), []string{"a.ics", "c.ics"}) {
 		t.Fatalf("initial = %v, want a.ics c.ics", got)
 	}
 	if first.set != (backend.ChangeSet{Seq: 4}) {
 		t.Fatalf("initial set = %+v, want Seq 4", first.set)
 	}
-	a := first.changes[0].Object
+	i := slices.IndexFunc(first.changes, func(c backend.Change) bool { return c.Name == "a.ics" })
+	a := first.changes[i].Object
 	if a.ETag != backend.ETagOf([]byte("A1")) || a.Name != "a.ics" || a.CollectionID != f.cal.ID || a.ID == 0 || a.Data != nil || a.UID != "a" || a.Size != 2 {
 		t.Fatalf("initial a.ics = %+v", a)
 	}
@@ -599,6 +601,98 @@ func TestChangesWithoutStatistics(t *testing.T) {
 		if !strings.Contains(plan, "Index Cond: ((collection_id = c.collection_id) AND (name = c.name))") ||
 			strings.Contains(plan, "Join Filter") {
 			t.Errorf("%+v: the members are not probes of the objects key:\n%s", q, plan)
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// A first sync whose members fit in one answer lists them from objects
+// alone, without the change log; one with more members pages through
+// the change log in revision order. Either way every present member comes
+// once, with its bytes and dead properties when asked, and the first page
+// holds no tombstone; the limit itself still fits.
+func TestChangesInitialListing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	var present []string
+	for i := range 5 {
+		name := fmt.Sprintf("m%d.ics", i)
+		o := f.put(t, f.cal.ID, name, "uid-"+name, "data of "+name)
+		if i == 2 {
+			f.objectProp(t, o, "note of "+name)
+		}
+		present = append(present, name)
+	}
+	f.put(t, f.alt.ID, "other.ics", "other", "other")
+	if err := f.s.DeleteObject(ctx, f.cal.ID, "m4.ics", backend.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	present = present[:4]
+	counter := f.seq(t, f.cal.ID)
+	for _, tc := range []struct {
+		limit, pages int
+	}{{0, 1}, {5, 1}, {4, 1}, {3, 2}, {1, 5}} {
+		q := backend.ChangeQuery{CollectionID: f.cal.ID, Initial: true, Limit: tc.limit, WithData: true, WithProperties: true}
+		var names []string
+		pages := 0
+		for range 10 {
+			d := changesOf(t, f.s, q)
+			pages++
+			for _, c := range d.changes {
+				if c.Deleted && pages > 1 {
+					// A later page is a delta from the page before:
+					// a tombstone there is a member the client never
+					// had, which it ignores.
+					continue
+				}
+				if c.Deleted || string(c.Object.Data) != "data of "+c.Name || c.Object.ETag != backend.ETagOf(c.Object.Data) {
+					t.Errorf("limit %d: %+v", tc.limit, c)
+				}
+				wantProps := 0
+				if c.Name == "m2.ics" {
+					wantProps = 1
+				}
+				if len(c.Properties) != wantProps {
+					t.Errorf("limit %d: %s has properties %+v", tc.limit, c.Name, c.Properties)
+				}
+				if tc.pages == 1 && c.Seq != counter {
+					// Listed from objects, as of the counter.
+					t.Errorf("limit %d: %s has revision %d, want the counter %d", tc.limit, c.Name, c.Seq, counter)
+				}
+				names = append(names, c.Name)
+			}
+			if !d.set.Truncated {
+				if d.set.Seq != counter {
+					t.Errorf("limit %d: token revision %d, want the counter %d", tc.limit, d.set.Seq, counter)
+				}
+				break
+			}
+			q = backend.ChangeQuery{CollectionID: f.cal.ID, Since: d.set.Seq, After: d.set.After, Limit: tc.limit, WithData: true, WithProperties: true}
+		}
+		if !slices.Equal(sorted(names), present) || pages != tc.pages {
+			t.Errorf("limit %d: %d pages of %v, want %d pages of %v", tc.limit, pages, names, tc.pages, present)
+		}
+	}
+
+	for _, tc := range []struct {
+		limit   int
+		listing bool
+	}{{0, true}, {4, true}, {3, false}} {
+		plan, err := f.s.ExplainInitialListing(ctx, backend.ChangeQuery{CollectionID: f.cal.ID, Initial: true, Limit: tc.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(plan, "changes") {
+			t.Errorf("limit %d: the listing reads the change log:\n%s", tc.limit, plan)
+		}
+		if listed := !strings.Contains(plan, "(never executed)"); listed != tc.listing {
+			t.Errorf("limit %d: objects listed %v, want %v:\n%s", tc.limit, listed, tc.listing, plan)
 		}
 	}
 }
