@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -112,4 +113,19 @@ func sameObject(a, b backend.Object) bool {
 		o.CreatedAt, o.ModifiedAt = o.CreatedAt.UTC(), o.ModifiedAt.UTC()
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// importNumbered imports n objects e0000.ics, e0001.ics, … (UID "uid-"
+// and the name, bytes "data of " and the name) into the collection in
+// one ImportObjects: a collection PostgreSQL has no statistics of yet.
+func (f fixture) importNumbered(t *testing.T, collectionID int64, n int) {
+	t.Helper()
+	batch := make([]backend.ObjectWrite, n)
+	for i := range batch {
+		name := fmt.Sprintf("e%04d.ics", i)
+		batch[i] = write(collectionID, name, "uid-"+name, "data of "+name)
+	}
+	if _, err := f.s.ImportObjects(context.Background(), collectionID, batch); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -19,14 +19,7 @@ func TestGetObjectsByName(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	var batch []backend.ObjectWrite
-	for i := range 1000 {
-		name := fmt.Sprintf("e%04d.ics", i)
-		batch = append(batch, write(f.cal.ID, name, "uid-"+name, "data of "+name))
-	}
-	if _, err := f.s.ImportObjects(ctx, f.cal.ID, batch); err != nil {
-		t.Fatal(err)
-	}
+	f.importNumbered(t, f.cal.ID, 1000)
 	f.put(t, f.alt.ID, "other.ics", "uid-other", "data of other.ics")
 
 	ask := []string{"e0001.ics", "e0002.ics", "e0001.ics", "missing.ics", "other.ics", "e0999.ics"}

@@ -579,14 +579,7 @@ func TestChangesWithoutStatistics(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	var batch []backend.ObjectWrite
-	for i := range 1000 {
-		name := fmt.Sprintf("e%04d.ics", i)
-		batch = append(batch, write(f.cal.ID, name, "uid-"+name, "data of "+name))
-	}
-	if _, err := f.s.ImportObjects(ctx, f.cal.ID, batch); err != nil {
-		t.Fatal(err)
-	}
+	f.importNumbered(t, f.cal.ID, 1000)
 	since := f.seq(t, f.cal.ID)
 	f.put(t, f.cal.ID, "e0001.ics", "uid-e0001.ics", "changed")
 	for _, q := range []backend.ChangeQuery{
