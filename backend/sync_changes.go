@@ -159,9 +159,6 @@ func (s *Store) changes(ctx context.Context, q ChangeQuery, fn func(*Change) err
 
 // runChanges runs sql, a statement of changesSQL's columns (and, with
 // fits not nil, a last boolean column scanned into it), and calls fn for
-// each change it returns.
-// runChanges runs sql, a statement of changesSQL's columns (and, with
-// fits not nil, a last boolean column scanned into it), and calls fn for
 // each change it returns. It reports false only when fits was read
 // false: the statement listed nothing, and the caller asks the change
 // log.
