@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -164,13 +165,33 @@ func (s *Store) ListCollections(ctx context.Context, principalID int64, kind Col
 // DeleteCollection deletes a collection with all its objects, change log and
 // properties.
 func (s *Store) DeleteCollection(ctx context.Context, principalID int64, kind CollectionKind, slug string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM collections WHERE principal_id = $1 AND kind = $2 AND slug = $3`,
-		principalID, kind, slug)
-	if err != nil {
-		return fmt.Errorf("backend: delete %s %q: %w", kind, slug, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("%s %q: %w", kind, slug, ErrNotFound)
-	}
-	return nil
+	return s.DeleteCollectionIf(ctx, principalID, kind, slug, Conditions{})
+}
+
+// DeleteCollectionIf is DeleteCollection after evaluating cond on the
+// collection (which has no entity tag) under its row lock, in one
+// transaction. A missing collection is ErrNotFound, or
+// ErrPreconditionFailed when cond fails on it.
+func (s *Store) DeleteCollectionIf(ctx context.Context, principalID int64, kind CollectionKind, slug string, cond Conditions) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT id FROM collections WHERE principal_id = $1 AND kind = $2 AND slug = $3 FOR UPDATE`,
+			principalID, kind, slug).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			if err := cond.Check(State{}, State{}); err != nil {
+				return fmt.Errorf("%s %q: %w", kind, slug, err)
+			}
+			return fmt.Errorf("%s %q: %w", kind, slug, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("backend: delete %s %q: %w", kind, slug, err)
+		}
+		if err := cond.Check(State{Exists: true}, State{}); err != nil {
+			return fmt.Errorf("%s %q: %w", kind, slug, err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM collections WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("backend: delete %s %q: %w", kind, slug, err)
+		}
+		return nil
+	})
 }

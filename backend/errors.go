@@ -26,13 +26,22 @@ var (
 // CALDAV:no-uid-conflict, RFC 6352 6.3.2.1 CARDDAV:no-uid-conflict). The
 // caller needs Name to put the other resource's href in the error body.
 // errors.Is(err, ErrExists) holds for it.
+//
+// It also reports a write that would replace an object with data of a
+// different UID (RFC 4791 5.3.2.1, RFC 6352 6.3.2.1: a PUT, COPY or MOVE
+// onto an existing resource keeps its UID): Name is then the replaced
+// object's own name and Replaced its UID.
 type UIDConflictError struct {
-	UID  string
-	Name string // the other object's name (its URL segment)
+	UID      string
+	Name     string // the other object's name (its URL segment), or the target's
+	Replaced string // the UID of the object the write would replace, if that is the conflict
 }
 
 // Error describes the conflict.
 func (e *UIDConflictError) Error() string {
+	if e.Replaced != "" {
+		return fmt.Sprintf("%q has UID %q and may not be replaced by UID %q: %v", e.Name, e.Replaced, e.UID, ErrExists)
+	}
 	return fmt.Sprintf("UID %q is already used by %q: %v", e.UID, e.Name, ErrExists)
 }
 

@@ -11,12 +11,14 @@ import (
 // MoveObject moves one object to (dstCollectionID, dstName), keeping its
 // bytes, ETag, timestamps and dead properties. Both collections belong to
 // the same owner; the caller checks kinds and ownership. srcCond is
-// evaluated against the source. With overwrite=false an existing
-// destination is ErrPreconditionFailed (RFC 4918 10.6, Overwrite: F); with
-// overwrite=true it is replaced and replaced=true (the caller answers 204
-// instead of 201). A UID held by another object of the destination is a
-// *UIDConflictError; moving onto itself is ErrInvalid. The change log gets a
-// tombstone in the source collection and a change in the destination.
+// evaluated against the source (its If also sees the destination). With
+// overwrite=false an existing destination is ErrPreconditionFailed (RFC
+// 4918 10.6, Overwrite: F); with overwrite=true it is replaced and
+// replaced=true (the caller answers 204 instead of 201). A UID held by
+// another object of the destination, or a replaced destination of another
+// UID, is a *UIDConflictError; moving onto itself is ErrInvalid. The
+// change log gets a tombstone in the source collection and a change in
+// the destination.
 func (s *Store) MoveObject(ctx context.Context, srcCollectionID int64, srcName string, dstCollectionID int64, dstName string, overwrite bool, srcCond Conditions) (replaced bool, err error) {
 	return s.transfer(ctx, true, srcCollectionID, srcName, dstCollectionID, dstName, overwrite, srcCond)
 }
@@ -61,28 +63,38 @@ func (s *Store) transfer(ctx context.Context, move bool, srcColl int64, srcName 
 		)
 		err = tx.QueryRow(ctx, `SELECT id, etag, uid FROM objects WHERE collection_id = $1 AND name = $2`,
 			srcColl, srcName).Scan(&srcID, &etag, &uid)
-		if errors.Is(err, pgx.ErrNoRows) {
-			if cond.IfMatch != nil {
-				return fmt.Errorf("object %q: If-Match: %w", srcName, ErrPreconditionFailed)
-			}
-			return fmt.Errorf("object %q: %w", srcName, ErrNotFound)
-		}
-		if err != nil {
+		srcMissing := errors.Is(err, pgx.ErrNoRows)
+		if err != nil && !srcMissing {
 			return fmt.Errorf("backend: %s object %q: %w", verb, srcName, err)
 		}
-		if err := cond.check(true, etag); err != nil {
-			return fmt.Errorf("object %q: %w", srcName, err)
-		}
 
-		var dstID int64
-		err = tx.QueryRow(ctx, `SELECT id FROM objects WHERE collection_id = $1 AND name = $2`,
-			dstColl, dstName).Scan(&dstID)
+		var (
+			dstID           int64
+			dstETag, dstUID string
+		)
+		err = tx.QueryRow(ctx, `SELECT id, etag, uid FROM objects WHERE collection_id = $1 AND name = $2`,
+			dstColl, dstName).Scan(&dstID, &dstETag, &dstUID)
 		replaced = err == nil
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("backend: %s object %q: %w", verb, srcName, err)
 		}
+		dst := State{Exists: replaced, ETag: dstETag}
+		if srcMissing {
+			if err := cond.Check(State{}, dst); err != nil {
+				return fmt.Errorf("object %q: %w", srcName, err)
+			}
+			return fmt.Errorf("object %q: %w", srcName, ErrNotFound)
+		}
+		if err := cond.Check(State{Exists: true, ETag: etag}, dst); err != nil {
+			return fmt.Errorf("object %q: %w", srcName, err)
+		}
 		if replaced && !overwrite {
 			return fmt.Errorf("destination %q exists and Overwrite is F: %w", dstName, ErrPreconditionFailed)
+		}
+		// RFC 4791 5.3.2.1, RFC 6352 6.3.2.1: the replaced destination
+		// keeps its UID.
+		if replaced && dstUID != uid {
+			return &UIDConflictError{UID: uid, Name: dstName, Replaced: dstUID}
 		}
 		// The replaced destination gives up its UID; so does the source of
 		// a move within one collection.

@@ -156,7 +156,8 @@ func scanObject(row pgx.Row, withData bool, extra ...any) (Object, error) {
 
 // PutObject creates or replaces an object, in one transaction. It
 // evaluates cond against the current object, checks that no other name of
-// the collection holds the UID (*UIDConflictError), writes the row, bumps
+// the collection holds the UID and that a replaced object had the same
+// UID (*UIDConflictError both), writes the row, bumps
 // the collection's sync_seq and records the member in the change log. It
 // returns the stored object without Data, and created=true when the name
 // was new.
@@ -179,18 +180,24 @@ func (s *Store) PutObject(ctx context.Context, w ObjectWrite, cond Conditions) (
 		return Object{}, false, err
 	}
 	etag := ETagOf(w.Data)
-	createOnly := cond.IfMatch == nil && cond.IfNoneMatch != nil && cond.IfNoneMatch.Any
+	createOnly := cond.IfMatch == nil && cond.If == nil && cond.IfNoneMatch != nil && cond.IfNoneMatch.Any
 	for attempt := range writeAttempts {
 		var cur objectState
 		if !createOnly || attempt > 0 {
 			if cur, err = s.readForPut(ctx, w); err != nil {
 				return Object{}, false, err
 			}
-			if err := cond.check(cur.exists, cur.etag); err != nil {
+			if err := cond.Check(State{Exists: cur.exists, ETag: cur.etag}, State{}); err != nil {
 				return Object{}, false, fmt.Errorf("object %q: %w", w.Name, err)
 			}
 			if cur.uidHolder != "" {
 				return Object{}, false, &UIDConflictError{UID: w.UID, Name: cur.uidHolder}
+			}
+			// RFC 4791 5.3.2.1, RFC 6352 6.3.2.1: a replacement keeps
+			// the UID; the write below requires the ETag read, and so
+			// the UID read with it.
+			if cur.exists && cur.uid != w.UID {
+				return Object{}, false, &UIDConflictError{UID: w.UID, Name: w.Name, Replaced: cur.uid}
 			}
 			if cur.exists && cur.etag == etag {
 				obj, same, err := s.sameObject(ctx, cur.id, w)
@@ -232,7 +239,7 @@ var (
 type objectState struct {
 	exists    bool
 	id        int64
-	etag      string
+	etag, uid string
 	uidHolder string // another object's name holding the UID, or ""
 }
 
@@ -240,23 +247,23 @@ type objectState struct {
 // existence, the object named w.Name and any other object holding w.UID.
 func (s *Store) readForPut(ctx context.Context, w ObjectWrite) (objectState, error) {
 	var (
-		id         *int64
-		etag, name *string
+		id              *int64
+		etag, uid, name *string
 	)
 	err := s.pool.QueryRow(ctx, `
-		SELECT o.id, o.etag, u.name
+		SELECT o.id, o.etag, o.uid, u.name
 		FROM collections c
 		LEFT JOIN objects o ON o.collection_id = c.id AND o.name = $2
 		LEFT JOIN LATERAL (
 			SELECT name FROM objects WHERE collection_id = c.id AND uid = $3 AND name <> $2 LIMIT 1
 		) u ON true
-		WHERE c.id = $1`, w.CollectionID, w.Name, w.UID).Scan(&id, &etag, &name)
+		WHERE c.id = $1`, w.CollectionID, w.Name, w.UID).Scan(&id, &etag, &uid, &name)
 	if err != nil {
 		return objectState{}, notFound(err, "collection %d", w.CollectionID)
 	}
 	var st objectState
 	if id != nil {
-		st.exists, st.id, st.etag = true, *id, *etag
+		st.exists, st.id, st.etag, st.uid = true, *id, *etag, *uid
 	}
 	if name != nil {
 		st.uidHolder = *name
@@ -508,7 +515,7 @@ func streamError(err error, format string, args ...any) error {
 // DeleteObject deletes an object after checking cond, records a tombstone
 // in the change log and bumps the collection's sync_seq, in one
 // transaction; the object's dead properties go with it. A missing object
-// is ErrNotFound, or ErrPreconditionFailed when cond has an If-Match (RFC
+// is ErrNotFound, or ErrPreconditionFailed when cond fails on it (RFC
 // 9110 13.1.1: If-Match on a missing resource fails). Like PutObject it
 // checks the object read without the collection's lock and deletes it
 // only if it still has the ETag read, starting over otherwise.
@@ -526,12 +533,12 @@ func (s *Store) DeleteObject(ctx context.Context, collectionID int64, name strin
 			return notFound(err, "collection %d", collectionID)
 		}
 		if id == nil {
-			if cond.IfMatch != nil {
-				return fmt.Errorf("object %q: If-Match: %w", name, ErrPreconditionFailed)
+			if err := cond.Check(State{}, State{}); err != nil {
+				return fmt.Errorf("object %q: %w", name, err)
 			}
 			return fmt.Errorf("object %q: %w", name, ErrNotFound)
 		}
-		if err := cond.check(true, *etag); err != nil {
+		if err := cond.Check(State{Exists: true, ETag: *etag}, State{}); err != nil {
 			return fmt.Errorf("object %q: %w", name, err)
 		}
 		b := &pgx.Batch{}

@@ -29,6 +29,9 @@ type PropertyPatch struct {
 	Collection *CollectionUpdate // live properties; only for a collection target
 	Set        []DeadProperty    // stored, replacing a property of the same name
 	Remove     []PropertyName    // deleted if present; removing an absent one is no error
+	// Cond is evaluated on the target under its lock (an object's ETag;
+	// the other targets have none).
+	Cond Conditions
 }
 
 func (p PropertyPatch) validate() error {
@@ -74,12 +77,15 @@ func (s *Store) PatchProperties(ctx context.Context, p PropertyPatch) error {
 	if err := p.validate(); err != nil {
 		return err
 	}
-	if p.Collection == nil && len(p.Set) == 0 && len(p.Remove) == 0 {
+	if p.Collection == nil && len(p.Set) == 0 && len(p.Remove) == 0 && p.Cond.IsZero() {
 		return nil
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		t, objectName, err := lockTarget(ctx, tx, p.Target)
+		t, objectName, etag, err := lockTarget(ctx, tx, p.Target)
 		if err != nil {
+			return err
+		}
+		if err := p.Cond.Check(State{Exists: true, ETag: etag}, State{}); err != nil {
 			return err
 		}
 		if err := removeProperties(ctx, tx, t, p.Remove); err != nil {
@@ -103,36 +109,36 @@ func (s *Store) PatchProperties(ctx context.Context, p PropertyPatch) error {
 // needs: the collection row for collection and object targets (it
 // serialises their sync_seq, and holds off a concurrent MOVE of the
 // object), the principal row against its deletion for the others. For an
-// object it returns its name, for the change log.
-func lockTarget(ctx context.Context, tx pgx.Tx, t PropertyTarget) (PropertyTarget, string, error) {
+// object it returns its name, for the change log, and its ETag, for the
+// conditions.
+func lockTarget(ctx context.Context, tx pgx.Tx, t PropertyTarget) (_ PropertyTarget, name, etag string, _ error) {
 	switch t.Scope {
 	case ScopeCollection, ScopeObject:
 		coll := t.CollectionID
 		if coll == 0 {
 			if err := tx.QueryRow(ctx, `SELECT collection_id FROM objects WHERE id = $1`, t.ObjectID).Scan(&coll); err != nil {
-				return t, "", notFound(err, "object %d", t.ObjectID)
+				return t, "", "", notFound(err, "object %d", t.ObjectID)
 			}
 		}
 		owner, err := lockCollection(ctx, tx, coll)
 		if err != nil {
-			return t, "", err
+			return t, "", "", err
 		}
 		if t.PrincipalID != 0 && t.PrincipalID != owner {
-			return t, "", fmt.Errorf("collection %d of principal %d: %w", coll, t.PrincipalID, ErrNotFound)
+			return t, "", "", fmt.Errorf("collection %d of principal %d: %w", coll, t.PrincipalID, ErrNotFound)
 		}
 		t.PrincipalID, t.CollectionID = owner, coll
 		if t.Scope == ScopeCollection {
-			return t, "", nil
+			return t, "", "", nil
 		}
 		// Under the lock the object cannot move; it may have moved away
 		// before we took it, and then the resource the caller named is gone.
-		var name string
-		err = tx.QueryRow(ctx, `SELECT name FROM objects WHERE id = $1 AND collection_id = $2`, t.ObjectID, coll).Scan(&name)
-		return t, name, notFound(err, "object %d in collection %d", t.ObjectID, coll)
+		err = tx.QueryRow(ctx, `SELECT name, etag FROM objects WHERE id = $1 AND collection_id = $2`, t.ObjectID, coll).Scan(&name, &etag)
+		return t, name, etag, notFound(err, "object %d in collection %d", t.ObjectID, coll)
 	default:
 		var one int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM principals WHERE id = $1 FOR KEY SHARE`, t.PrincipalID).Scan(&one)
-		return t, "", notFound(err, "principal %d", t.PrincipalID)
+		return t, "", "", notFound(err, "principal %d", t.PrincipalID)
 	}
 }
 

@@ -41,7 +41,7 @@ type Store interface {
 	GetCollection(ctx context.Context, principalID int64, kind backend.CollectionKind, slug string) (backend.Collection, error)
 	ListCollections(ctx context.Context, principalID int64, kind backend.CollectionKind) ([]backend.Collection, error)
 	CreateCollection(ctx context.Context, principalID int64, c backend.Collection, props []backend.DeadProperty) (backend.Collection, error)
-	DeleteCollection(ctx context.Context, principalID int64, kind backend.CollectionKind, slug string) error
+	DeleteCollectionIf(ctx context.Context, principalID int64, kind backend.CollectionKind, slug string, cond backend.Conditions) error
 	GetObject(ctx context.Context, collectionID int64, name string, withData bool) (backend.Object, error)
 	ListObjects(ctx context.Context, collectionID int64, withData bool, fn func(backend.Object) error) error
 	PutObject(ctx context.Context, w backend.ObjectWrite, cond backend.Conditions) (backend.Object, bool, error)

@@ -10,8 +10,9 @@ import (
 )
 
 // get answers GET and HEAD. An object returns its stored bytes verbatim
-// with its strong ETag (RFC 9110 8.8.3) and honours If-None-Match (304) and
-// If-Match (412). A collection returns a short HTML listing of its members
+// with its strong ETag (RFC 9110 8.8.3) and honours If-None-Match (304),
+// If-Match and If (412); a collection, which has no entity tag, honours
+// them too. A collection returns a short HTML listing of its members
 // for a person with a browser (docs/compatibility.md: no export format is
 // implied; clients never GET collections).
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, t target, p backend.Principal) error {
@@ -20,18 +21,26 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, t target, p backen
 	if err != nil {
 		return err
 	}
+	cond, err := h.conditions(r, t, p, nil)
+	if err != nil {
+		return err
+	}
+	notModified, err := checkRead(cond, res)
+	if err != nil {
+		return err
+	}
 	if res.Kind != KindObject {
+		if notModified {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
 		return h.listing(w, r, res)
 	}
 	o := res.Object
-	etag := QuoteETag(o.ETag)
-	if c := ParseETagHeader(r.Header.Get("If-Match")); c != nil && !matches(c, o.ETag) {
-		return Errorf(http.StatusPreconditionFailed, "If-Match does not match the current entity tag %s", etag)
-	}
 	hd := w.Header()
-	hd.Set("ETag", etag)
+	hd.Set("ETag", QuoteETag(o.ETag))
 	hd.Set("Last-Modified", httpDate(o.ModifiedAt))
-	if c := ParseETagHeader(r.Header.Get("If-None-Match")); c != nil && matches(c, o.ETag) {
+	if notModified {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
@@ -46,20 +55,6 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, t target, p backen
 		_, _ = w.Write(full.Data)
 	}
 	return nil
-}
-
-// matches reports whether an If-Match/If-None-Match set matches a tag
-// (strong comparison, RFC 9110 8.8.3.2).
-func matches(set *backend.ETagSet, tag string) bool {
-	if set.Any {
-		return true
-	}
-	for _, t := range set.Tags {
-		if t == tag {
-			return true
-		}
-	}
-	return false
 }
 
 func (h *Handler) listing(w http.ResponseWriter, r *http.Request, res *Resource) error {

@@ -33,10 +33,21 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 		return NewError(http.StatusForbidden, CalDAVName("calendar-collection-location-ok"),
 			"calendars can only be created in your calendar home (%s)", h.href(true, "calendars", p.Name))
 	}
-	if _, err := h.collection(ctx, p, ct.Kind(), t.slug); err == nil {
-		return Errorf(http.StatusMethodNotAllowed, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
-	} else if !errors.Is(err, backend.ErrNotFound) {
+	_, err := h.collection(ctx, p, ct.Kind(), t.slug)
+	if err != nil && !errors.Is(err, backend.ErrNotFound) {
 		return err
+	}
+	// The conditions see the URL as the create will (the insert fails on
+	// an existing one; then they are evaluated again, below).
+	cond, cerr := h.conditions(r, t, p, nil)
+	if cerr == nil {
+		cerr = cond.Check(backend.State{Exists: err == nil}, backend.State{})
+	}
+	if cerr != nil {
+		return h.writeError(cerr, ct, p, nil)
+	}
+	if err == nil {
+		return Errorf(http.StatusMethodNotAllowed, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
 	}
 	root, props, err := ParseMkcol(http.MaxBytesReader(w, r.Body, maxXMLBody))
 	if err != nil {
@@ -86,6 +97,9 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 	}
 	if _, err := h.store.CreateCollection(ctx, p.ID, c, dead); err != nil {
 		if errors.Is(err, backend.ErrExists) { // created concurrently
+			if cerr := cond.Check(backend.State{Exists: true}, backend.State{}); cerr != nil {
+				return h.writeError(cerr, ct, p, nil)
+			}
 			return Errorf(http.StatusMethodNotAllowed, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
 		}
 		if errors.Is(err, backend.ErrInvalid) {

@@ -55,11 +55,15 @@ func (h *Handler) moveCopy(w http.ResponseWriter, r *http.Request, t target, p b
 	if _, err := t.ctype.ValidateObject(obj.Data, obj.ContentType, &dst); err != nil {
 		return err
 	}
+	cond, err := h.conditions(r, t, p, &dt)
+	if err != nil {
+		return err
+	}
 	op := h.store.MoveObject
 	if r.Method == "COPY" {
 		op = h.store.CopyObject
 	}
-	replaced, err := op(ctx, src.ID, t.object, dst.ID, dt.object, overwrite, Conditions(r))
+	replaced, err := op(ctx, src.ID, t.object, dst.ID, dt.object, overwrite, cond)
 	if err != nil {
 		if errors.Is(err, backend.ErrNotFound) {
 			return notFoundError(err)

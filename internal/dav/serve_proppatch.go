@@ -28,7 +28,16 @@ func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, t target, p 
 	if !ok {
 		return Errorf(http.StatusForbidden, "properties of %s cannot be changed", res.Href)
 	}
-	patch := backend.PropertyPatch{Target: pt}
+	// Checked now, so a failed condition is 412 even when no instruction
+	// is written, and again by the store under the write's lock.
+	cond, err := h.conditions(r, t, p, nil)
+	if err == nil {
+		err = cond.Check(res.state(), backend.State{})
+	}
+	if err != nil {
+		return h.writeError(err, res.Type, p, nil)
+	}
+	patch := backend.PropertyPatch{Target: pt, Cond: cond}
 	ch := &CollectionChange{}
 	results := make([]Prop, len(ops))
 	failed := false
@@ -54,7 +63,7 @@ func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, t target, p 
 			patch.Collection = &ch.Update
 		}
 		if err := h.store.PatchProperties(ctx, patch); err != nil {
-			return err
+			return h.writeError(err, res.Type, p, nil)
 		}
 	}
 	ms := NewMultistatus(w, MultistatusOptions{})

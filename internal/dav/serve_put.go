@@ -26,6 +26,10 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, t target, p backen
 	if err != nil {
 		return err
 	}
+	cond, err := h.conditions(r, t, p, nil)
+	if err != nil {
+		return err
+	}
 	data, err := readBody(r, h.cfg.MaxResourceSize, t.ctype)
 	if err != nil {
 		return err
@@ -38,7 +42,7 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, t target, p backen
 		CollectionID: c.ID, Name: t.object, Data: data,
 		UID: meta.UID, Component: meta.Component, ContentType: meta.ContentType, Span: meta.Span,
 		Times: meta.Times, CardValues: meta.CardValues,
-	}, Conditions(r))
+	}, cond)
 	if err != nil {
 		return h.writeError(err, t.ctype, p, &c)
 	}
@@ -72,21 +76,27 @@ func readBody(r *http.Request, max int64, ct CollectionType) ([]byte, error) {
 }
 
 // writeError maps the backend's write errors to DAV answers: 412 for
-// failed conditions, and no-uid-conflict naming the other resource (RFC
-// 4791 5.3.2.1, RFC 6352 6.3.2.1).
+// failed conditions, and no-uid-conflict naming the resource that holds
+// the UID, or the one a write would replace with another UID (RFC 4791
+// 5.3.2.1, RFC 6352 6.3.2.1). c is the collection written to (nil for a
+// collection's own DELETE).
 func (h *Handler) writeError(err error, ct CollectionType, p backend.Principal, c *backend.Collection) error {
 	var uc *backend.UIDConflictError
 	switch {
-	case errors.As(err, &uc):
+	case errors.As(err, &uc) && c != nil:
+		msg := "another resource in this collection has UID " + uc.UID
+		if uc.Replaced != "" {
+			msg = "the resource has UID " + uc.Replaced + "; it cannot be replaced by one with UID " + uc.UID
+		}
 		return &Error{
 			Status:        http.StatusForbidden,
 			Condition:     ct.PreconditionName("no-uid-conflict"),
 			ConditionBody: hrefXML(h.objectHref(ct, p.Name, c.Slug, uc.Name)),
-			Message:       "another resource in this collection has UID " + uc.UID,
+			Message:       msg,
 			Err:           err,
 		}
 	case errors.Is(err, backend.ErrPreconditionFailed):
-		return &Error{Status: http.StatusPreconditionFailed, Message: "the resource's current state does not match If-Match / If-None-Match / Overwrite", Err: err}
+		return &Error{Status: http.StatusPreconditionFailed, Message: "the resource's current state does not match If-Match / If-None-Match / If / Overwrite", Err: err}
 	}
 	return err
 }
