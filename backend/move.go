@@ -91,11 +91,6 @@ func (s *Store) transfer(ctx context.Context, move bool, srcColl int64, srcName 
 		if replaced && !overwrite {
 			return fmt.Errorf("destination %q exists and Overwrite is F: %w", dstName, ErrPreconditionFailed)
 		}
-		// RFC 4791 5.3.2.1, RFC 6352 6.3.2.1: the replaced destination
-		// keeps its UID.
-		if replaced && dstUID != uid {
-			return &UIDConflictError{UID: uid, Name: dstName, Replaced: dstUID}
-		}
 		// The replaced destination gives up its UID; so does the source of
 		// a move within one collection.
 		except := []string{dstName}
@@ -104,6 +99,11 @@ func (s *Store) transfer(ctx context.Context, move bool, srcColl int64, srcName 
 		}
 		if err := checkUID(ctx, tx, dstColl, uid, except...); err != nil {
 			return err
+		}
+		// RFC 4791 5.3.2.1, RFC 6352 6.3.2.1: the replaced destination
+		// keeps its UID.
+		if replaced && dstUID != uid {
+			return &UIDConflictError{UID: uid, Name: dstName, Replaced: dstUID}
 		}
 
 		if replaced {

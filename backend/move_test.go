@@ -134,6 +134,15 @@ func TestMoveAndCopy(t *testing.T) {
 	if err := f.s.DeleteObject(ctx, b, "x.ics", backend.Conditions{}); err != nil {
 		t.Fatal(err)
 	}
+	// y.ics holds another UID: replacing it would change its UID.
+	if _, err := f.s.MoveObject(ctx, a, "a.ics", b, "y.ics", true, backend.Conditions{}); !errors.As(err, &conflict) || conflict.Name != "y.ics" || conflict.Replaced != "uy" {
+		t.Fatalf("move onto another UID: %v", err)
+	}
+	if err := f.s.DeleteObject(ctx, b, "y.ics", backend.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	other = f.put(t, b, "y.ics", "ua", "Y")
+	f.objectProp(t, other, "<note xmlns='urn:x'>y</note>")
 	seqA, seqB := f.seq(t, a), f.seq(t, b)
 	replaced, err = f.s.MoveObject(ctx, a, "a.ics", b, "y.ics", true, backend.Conditions{})
 	if err != nil || !replaced {

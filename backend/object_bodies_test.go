@@ -26,7 +26,9 @@ func TestBodiesFollowObjects(t *testing.T) {
 	for _, name := range []string{"a.ics", "b.ics", "c.ics", "d.ics"} {
 		f.put(t, f.cal.ID, name, "uid-"+name, "data of "+name)
 	}
-	f.put(t, f.alt.ID, "x.ics", "uid-x", "data of x")
+	// A replacement keeps the UID (no-uid-conflict).
+	f.put(t, f.alt.ID, "x.ics", "uid-c.ics", "data of x")
+	f.put(t, f.alt.ID, "y.ics", "uid-d.ics", "data of y")
 	check("creates")
 	f.put(t, f.cal.ID, "a.ics", "uid-a.ics", "new data of a.ics")
 	check("a replace")
@@ -41,11 +43,11 @@ func TestBodiesFollowObjects(t *testing.T) {
 	if o, err := f.s.GetObject(ctx, f.alt.ID, "x.ics", true); err != nil || !bytes.Equal(o.Data, []byte("data of c.ics")) {
 		t.Fatalf("copied object: %q, %v", o.Data, err)
 	}
-	if _, err := f.s.MoveObject(ctx, f.cal.ID, "d.ics", f.alt.ID, "x.ics", true, backend.Conditions{}); err != nil {
+	if _, err := f.s.MoveObject(ctx, f.cal.ID, "d.ics", f.alt.ID, "y.ics", true, backend.Conditions{}); err != nil {
 		t.Fatal(err)
 	}
 	check("a move over an object")
-	if o, err := f.s.GetObject(ctx, f.alt.ID, "x.ics", true); err != nil || !bytes.Equal(o.Data, []byte("data of d.ics")) {
+	if o, err := f.s.GetObject(ctx, f.alt.ID, "y.ics", true); err != nil || !bytes.Equal(o.Data, []byte("data of d.ics")) {
 		t.Fatalf("moved object: %q, %v", o.Data, err)
 	}
 	if _, err := f.s.ImportObjects(ctx, f.alt.ID, []backend.ObjectWrite{

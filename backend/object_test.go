@@ -141,7 +141,7 @@ func TestPutObjectConditions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	cur := f.put(t, f.cal.ID, "a.ics", "u1", "v1")
+	cur := f.put(t, f.cal.ID, "a.ics", "uid-a.ics", "v1")
 	// "CUR" in a tag list stands for a.ics's ETag at the time of the case.
 	const CUR = "CUR"
 	for _, tc := range []struct {
