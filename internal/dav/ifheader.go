@@ -221,3 +221,35 @@ func (p *ifParser) condition() (IfCondition, error) {
 	}
 	return c, p.errorf("expected a state token or an entity tag at %q", p.rest())
 }
+
+// String writes the header back in its canonical form (for logs; ParseIf
+// reads it as the same header).
+func (ih *IfHeader) String() string {
+	var b strings.Builder
+	tag := ""
+	for i, l := range ih.Lists {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if l.Resource != tag {
+			b.WriteString("<" + l.Resource + "> ")
+			tag = l.Resource
+		}
+		b.WriteByte('(')
+		for j, c := range l.Conditions {
+			if j > 0 {
+				b.WriteByte(' ')
+			}
+			if c.Not {
+				b.WriteString("Not ")
+			}
+			if c.StateToken != "" {
+				b.WriteString("<" + c.StateToken + ">")
+			} else {
+				b.WriteString(`["` + c.ETag + `"]`)
+			}
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
