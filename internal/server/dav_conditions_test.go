@@ -244,3 +244,36 @@ func TestDAVNoUIDConflictOnReplace(t *testing.T) {
 		})
 	}
 }
+
+// An If header's Resource-Tags are resolved like a Destination: below the
+// base path, as an absolute URL on this host or as a path; a tag without
+// the base path names nothing pgdav serves.
+func TestDAVIfHeaderTagsBelowBasePath(t *testing.T) {
+	t.Parallel()
+	e := newDAVEnv(t, envConfig{basePath: "/dav"}, "alice")
+	host := strings.TrimPrefix(e.srv.URL, "http://")
+	for i, tc := range []struct {
+		name, tag string
+		status    int
+	}{
+		{"path below the base path", "/dav{c}e.ics", 204},
+		{"percent-encoded", "/dav{c}%65.ics", 204},
+		{"absolute URL", "http://{host}/dav{c}e.ics", 204},
+		{"user name in another case", "/dav{C}e.ics", 204},
+		{"without the base path", "{c}e.ics", 412},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := fmt.Sprintf("/calendars/alice/b%d/", i)
+			e.do(t, "alice", "MKCALENDAR", c, "").want(t, http.StatusCreated)
+			etag := e.put(t, "alice", c+"e.ics", event(fmt.Sprintf("base-%d", i), "x"), ctCal)
+			tag := strings.NewReplacer("{c}", c, "{C}", strings.Replace(c, "alice", "Alice", 1), "{host}", host).Replace(tc.tag)
+			before := e.snapshot(t, "alice")
+			e.do(t, "alice", "DELETE", c, "", "If: <"+tag+"> (["+etag+"])").want(t, tc.status)
+			if tc.status != 204 {
+				if after := e.snapshot(t, "alice"); !maps.Equal(before, after) {
+					t.Errorf("a refused DELETE changed the store")
+				}
+			}
+		})
+	}
+}
