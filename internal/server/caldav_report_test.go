@@ -237,7 +237,27 @@ func TestCalendarQueryErrors(t *testing.T) {
 	}{
 		{"unknown collation", q(`<C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:text-match collation="i;klingon">x</C:text-match></C:prop-filter></C:comp-filter>`), 403, "supported-collation"},
 		{"unknown filter element", q(`<C:comp-filter name="VEVENT"><C:fuzzy-match/></C:comp-filter>`), 403, "supported-filter"},
-		{"time-range not in UTC", q(`<C:comp-filter name="VEVENT"><C:time-range start="20060104T000000" end="20060105T000000Z"/></C:comp-filter>`), 400, ""},
+		// RFC 4791 9.9: "date with UTC time" or the filter is invalid (7.8).
+		{"time-range not in UTC", q(`<C:comp-filter name="VEVENT"><C:time-range start="20060104T000000" end="20060105T000000Z"/></C:comp-filter>`), 403, "valid-filter"},
+		{"prop-filter time-range with a DATE", q(`<C:comp-filter name="VEVENT"><C:prop-filter name="DTSTART"><C:time-range start="20060104"/></C:prop-filter></C:comp-filter>`), 403, "valid-filter"},
+		// RFC 4791 9.6.5 asks the same of expand, but names no
+		// precondition for it: a malformed request.
+		{"expand not in UTC", strings.Replace(q(`<C:comp-filter name="VEVENT"/>`), `<D:getetag/>`,
+			`<C:calendar-data><C:expand start="20060103T000000" end="20060105T000000Z"/></C:calendar-data>`, 1), 400, ""},
+		// RFC 4791 7.8: valid-calendar-data, as PUT refuses the same
+		// VCALENDAR without VERSION.
+		{"timezone without VERSION", strings.Replace(q(`<C:comp-filter name="VEVENT"/>`), `</C:filter>`, `</C:filter><C:timezone>BEGIN:VCALENDAR&#13;
+PRODID:-//x//y&#13;
+BEGIN:VTIMEZONE&#13;
+TZID:Europe/Berlin&#13;
+BEGIN:STANDARD&#13;
+DTSTART:19701025T030000&#13;
+TZOFFSETFROM:+0200&#13;
+TZOFFSETTO:+0100&#13;
+END:STANDARD&#13;
+END:VTIMEZONE&#13;
+END:VCALENDAR&#13;
+</C:timezone>`, 1), 403, "valid-calendar-data"},
 		{"malformed XML", `<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter>`, 400, ""},
 	} {
 		r := e.do(t, "bernard", "REPORT", "/calendars/bernard/work/", tc.body, "Depth: 1")
