@@ -442,3 +442,52 @@ func TestPropfindCalendarDataSelection(t *testing.T) {
 		`<C:calendar-data content-type="application/json"/></D:prop></D:propfind>`
 	e.do(t, "bernard", "PROPFIND", "/calendars/bernard/work/", bad, "Depth: 1").condition(t, http.StatusForbidden, cName("supported-calendar-data"))
 }
+
+// TestCalendarQueryLimit: <C:limit><C:nresults>N</C:nresults> cuts the
+// answer at N objects and then adds a 507 response for the Request-URI
+// with DAV:number-of-matches-within-limits (RFC 4791 9.5 takes the
+// element from CalendarServer; RFC 6352 8.6.1 gives the answer's form),
+// whether SQL decides the filter, the stored times do, or the exact
+// matcher; a limit the matches stay within adds nothing.
+func TestCalendarQueryLimit(t *testing.T) {
+	t.Parallel()
+	e := appendixBCalendar(t)
+	const cal = "/calendars/bernard/work/"
+	for _, filter := range []string{
+		`<C:comp-filter name="VEVENT"/>`,
+		`<C:comp-filter name="VEVENT"><C:time-range start="20000101T000000Z"/></C:comp-filter>`,
+		`<C:comp-filter name="VEVENT"><C:prop-filter name="UID"/></C:comp-filter>`,
+	} {
+		query := func(limit string) *multistatus {
+			t.Helper()
+			return e.do(t, "bernard", "REPORT", cal, `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">`+
+				`<D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR">`+filter+`</C:comp-filter></C:filter>`+
+				limit+`</C:calendar-query>`, "Depth: 1").want(t, http.StatusMultiStatus).multistatus(t)
+		}
+		all := names(t, query(""), true)
+		if len(all) != 3 {
+			t.Fatalf("%s: matches %v, want the three events", filter, all)
+		}
+		for n := 1; n <= len(all)+2; n++ {
+			ms := query(fmt.Sprintf("<C:limit><C:nresults>%d</C:nresults></C:limit>", n))
+			truncated := n < len(all)
+			wantTruncated(t, e, ms, cal, truncated)
+			objects := ms.Responses
+			if truncated {
+				if last := objects[len(objects)-1]; last.Href != cal {
+					t.Errorf("%s nresults %d: the 507 response is not the last one: %v", filter, n, ms.hrefs())
+				}
+				objects = objects[:len(objects)-1]
+			}
+			got := names(t, &multistatus{Responses: objects}, true)
+			if want := min(n, len(all)); len(got) != want {
+				t.Errorf("%s nresults %d: %d objects %v, want %d", filter, n, len(got), got, want)
+			}
+			for _, g := range got {
+				if !slices.Contains(all, g) {
+					t.Errorf("%s nresults %d: %s is no match", filter, n, g)
+				}
+			}
+		}
+	}
+}
