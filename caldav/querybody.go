@@ -38,9 +38,10 @@ type calendarQuery struct {
 	// TimezoneCal is the VCALENDAR of <C:timezone>, holding exactly one
 	// VTIMEZONE; nil when the request has none.
 	TimezoneCal *ical.Calendar
-	// Limit is <C:limit><C:nresults> (RFC 4791 9.5; RFC 6352 8.6 gives
-	// the same element for CardDAV): the most results the client wants,
-	// the answer being cut with a 507 when more match; 0 when not given.
+	// Limit is <C:limit><C:nresults> (a CalendarServer extension that
+	// RFC 6352 8.6 standardised for CardDAV): the most results the
+	// client wants, the answer being cut with a 507 when more match; 0
+	// when not given.
 	Limit int
 }
 

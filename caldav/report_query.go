@@ -34,9 +34,9 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 		return err
 	}
 	ms := dav.NewMultistatus(w, dav.MultistatusOptions{Minimal: dav.PreferMinimal(r)})
-	// <C:limit><C:nresults> (RFC 4791 9.5, as RFC 6352 8.6.1 defines it
-	// for CardDAV): only a match beyond the limit shows that the answer
-	// is cut, so the stream stops at match Limit+1.
+	// <C:limit><C:nresults>, answered as RFC 6352 8.6.1 answers it for
+	// CardDAV: only a match beyond the limit shows that the answer is
+	// cut, so the stream stops at match Limit+1.
 	count, truncated := 0, false
 	emit := func(o backend.Object) error {
 		if !o.Decided {

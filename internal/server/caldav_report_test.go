@@ -445,8 +445,8 @@ func TestPropfindCalendarDataSelection(t *testing.T) {
 
 // TestCalendarQueryLimit: <C:limit><C:nresults>N</C:nresults> cuts the
 // answer at N objects and then adds a 507 response for the Request-URI
-// with DAV:number-of-matches-within-limits (RFC 4791 9.5 takes the
-// element from CalendarServer; RFC 6352 8.6.1 gives the answer's form),
+// with DAV:number-of-matches-within-limits (a CalendarServer extension
+// to RFC 4791 9.5; RFC 6352 8.6.1 gives the answer's form for CardDAV),
 // whether SQL decides the filter, the stored times do, or the exact
 // matcher; a limit the matches stay within adds nothing.
 func TestCalendarQueryLimit(t *testing.T) {
