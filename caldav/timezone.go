@@ -1,9 +1,13 @@
 package caldav
 
 import (
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/pgdav/pgdav/internal/dav"
 )
 
 // validateTimezone checks a calendar-timezone value (RFC 4791 5.2.2): an
@@ -93,4 +97,38 @@ func checkVTimezone(tz *ical.Component) error {
 		return invalidData("the VTIMEZONE has no STANDARD or DAYLIGHT component (RFC 5545 3.6.5)")
 	}
 	return nil
+}
+
+// timezoneID is the calendar-timezone-id of a calendar whose
+// calendar-timezone is text (RFC 7809 5.2: the identifier of the same
+// zone): the IANA name of the zone its VTIMEZONE's TZID names, or "" when
+// no zone table knows the TZID (then there is no identifier to give).
+func timezoneID(text string) string {
+	if strings.TrimSpace(text) == "" {
+		return ""
+	}
+	if loc := zoneOfCalendarTimezone(text); loc != nil {
+		return loc.String()
+	}
+	return ""
+}
+
+// timezoneForID is the calendar-timezone value that setting
+// calendar-timezone-id to id stores (RFC 7809 5.2: either property may be
+// set, and the other then describes the same zone): a VCALENDAR with the
+// VTIMEZONE of the zone lookupTZID finds for id (IANA, Windows or
+// vendor-prefixed names), under its IANA name. An empty id clears both;
+// an unknown one is 403 valid-timezone, the precondition RFC 7809 names
+// for a time zone identifier the server does not know.
+func timezoneForID(id string, now time.Time) (string, error) {
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return "", nil
+	}
+	loc := lookupTZID(id)
+	if loc == nil {
+		return "", dav.NewError(http.StatusForbidden, dav.CalDAVName("valid-timezone"),
+			"calendar-timezone-id %s is not a time zone pgdav knows; use an IANA name such as Europe/Berlin, or set calendar-timezone to the VTIMEZONE", dav.QuoteShort(id))
+	}
+	return vtimezoneCalendar(loc.String(), loc, now.Year()), nil
 }
