@@ -1,9 +1,13 @@
 package caldav
 
 import (
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pgdav/pgdav/internal/dav"
 )
 
 // TestVTimezoneCalendar: the VTIMEZONE written for a zone name gives,
@@ -106,4 +110,37 @@ func TestFormatUTCOffset(t *testing.T) {
 			t.Errorf("parseUTCOffset(%q) = %d, %v", tc.want, back, err)
 		}
 	}
+}
+
+// FuzzTimezoneForID: whatever calendar-timezone-id a client sets is
+// refused with valid-timezone or stored as a calendar-timezone that
+// calendar-timezone accepts and that reads back as the same zone.
+func FuzzTimezoneForID(f *testing.F) {
+	for _, id := range []string{"Europe/Berlin", " America/New_York ", "W. Europe Standard Time",
+		"/mozilla.org/20070129_1/Europe/Berlin", "UTC", "Local", "", "Mars/Olympus", "Etc/GMT+5", "../../etc/passwd"} {
+		f.Add(id)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, id string) {
+		text, err := timezoneForID(id, now)
+		if err != nil {
+			var de *dav.Error
+			if !errors.As(err, &de) || de.Status != http.StatusForbidden || de.Condition != dav.CalDAVName("valid-timezone") {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		if text == "" {
+			if strings.TrimSpace(id) != "" {
+				t.Fatalf("%q cleared the zone", id)
+			}
+			return
+		}
+		if err := validateTimezone(text); err != nil {
+			t.Fatalf("%q: written zone refused: %v", id, err)
+		}
+		if got, want := timezoneID(text), lookupTZID(id).String(); got != want {
+			t.Fatalf("%q reads back as %q, want %q", id, got, want)
+		}
+	})
 }
