@@ -303,12 +303,13 @@ func (r *propsReader) result() (*dav.Propfind, *calendarDataRequest, error) {
 
 // parseQueryTimezone reads the text of <C:timezone> (RFC 4791 9.8): an
 // iCalendar object with exactly one valid VTIMEZONE, checked as
-// calendar-timezone is (checkTimezoneObject), else 403
+// calendar-timezone is (checkTimezoneObject) but with VERSION required,
+// as PUT requires it, else 403
 // valid-calendar-data (RFC 4791 7.8). The location is the zone its TZID
 // (or X-LIC-LOCATION, which Lightning adds) names, if lookupTZID knows
 // it.
 func parseQueryTimezone(text string) (*ical.Calendar, *time.Location, error) {
-	cal, tz, err := checkTimezoneObject("timezone", text)
+	cal, tz, err := checkTimezoneObject("timezone", text, false)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -17,7 +17,7 @@ func validateTimezone(text string) error {
 	if strings.TrimSpace(text) == "" {
 		return nil // an empty value clears the property
 	}
-	_, _, err := checkTimezoneObject("calendar-timezone", text)
+	_, _, err := checkTimezoneObject("calendar-timezone", text, true)
 	return err
 }
 
@@ -33,7 +33,13 @@ func validateTimezone(text string) error {
 // zone specified in the REPORT request MUST be a valid iCalendar object
 // containing a single valid VTIMEZONE component"); what names the element
 // in messages.
-func checkTimezoneObject(what, text string) (*ical.Calendar, *ical.Component, error) {
+//
+// With versionOptional a VCALENDAR without VERSION passes: DAVx5 (older
+// releases) sets calendar-timezone in MKCALENDAR to ical4j's bare
+// VCALENDAR around the VTIMEZONE, and refusing it would fail the whole
+// MKCALENDAR. A query's timezone, which no known client sends, gets the
+// check PUT makes.
+func checkTimezoneObject(what, text string, versionOptional bool) (*ical.Calendar, *ical.Component, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil, invalidData("%s is empty; it must hold an iCalendar object with one VTIMEZONE (RFC 4791 9.8)", what)
 	}
@@ -41,11 +47,13 @@ func checkTimezoneObject(what, text string) (*ical.Calendar, *ical.Component, er
 	if err != nil {
 		return nil, nil, invalidData("%s is not a valid iCalendar object: %s", what, errorMessage(err))
 	}
-	if err := checkVersion(cal); err != nil {
-		// PUT answers a VERSION other than 2.0 with
-		// supported-calendar-data, a media type it does not take; here
-		// RFC 4791 names valid-calendar-data only.
-		return nil, nil, invalidData("%s: %s", what, errorMessage(err))
+	if !versionOptional || cal.Props.Get(ical.PropVersion) != nil {
+		if err := checkVersion(cal); err != nil {
+			// PUT answers a VERSION other than 2.0 with
+			// supported-calendar-data, a media type it does not take;
+			// here RFC 4791 names valid-calendar-data only.
+			return nil, nil, invalidData("%s: %s", what, errorMessage(err))
+		}
 	}
 	var tz *ical.Component
 	n := 0

@@ -23,7 +23,6 @@ var badTimezones = []struct{ name, in, msg string }{
 	{"two VTIMEZONEs", strings.Replace(berlinTimezone, "END:VCALENDAR", berlinVTimezone+"END:VCALENDAR", 1), "exactly one VTIMEZONE"},
 	{"not iCalendar", "hello", "not a valid iCalendar"},
 	{"parameter to end of line (go-ical panics on it)", "X;A=b", "not a valid iCalendar"},
-	{"no VERSION", strings.Replace(berlinTimezone, "VERSION:2.0\r\n", "", 1), "VERSION"},
 	{"VERSION 1.0", strings.Replace(berlinTimezone, "VERSION:2.0", "VERSION:1.0", 1), "VERSION"},
 	{"NUL byte", strings.Replace(berlinTimezone, "PRODID:-//x//y", "PRODID:-//x\x00//y", 1), "NUL"},
 	{"VTIMEZONE without TZID", strings.Replace(berlinTimezone, "TZID:Europe/Berlin\r\n", "", 1), "TZID"},
@@ -44,6 +43,9 @@ func TestValidateTimezone(t *testing.T) {
 		{"one VTIMEZONE", berlinTimezone},
 		{"empty clears", ""},
 		{"DAYLIGHT only, LF line ends", strings.ReplaceAll(strings.ReplaceAll(berlinTimezone, "STANDARD", "DAYLIGHT"), "\r\n", "\n")},
+		// What DAVx5 sends in MKCALENDAR (ical4j's Calendar with only the
+		// VTIMEZONE): liberal here, see checkTimezoneObject.
+		{"no VERSION nor PRODID (DAVx5)", davx5Timezone},
 	} {
 		if err := validateTimezone(tc.in); err != nil {
 			t.Errorf("%s: validateTimezone = %v", tc.name, err)
@@ -54,12 +56,21 @@ func TestValidateTimezone(t *testing.T) {
 	}
 }
 
+// davx5Timezone is calendar-timezone as older DAVx5 releases send it:
+// no VERSION, no PRODID.
+const davx5Timezone = "BEGIN:VCALENDAR\r\n" + berlinVTimezone + "END:VCALENDAR\r\n"
+
 // TestQueryTimezoneRefusedAsProperty: a query's <C:timezone> is refused
-// exactly where calendar-timezone is, with valid-calendar-data (RFC 4791
-// 7.8).
+// where calendar-timezone is, with valid-calendar-data (RFC 4791 7.8),
+// and also without VERSION, as PUT refuses such a VCALENDAR.
 func TestQueryTimezoneRefusedAsProperty(t *testing.T) {
 	t.Parallel()
-	for _, tc := range badTimezones {
+	if _, err := ValidateObject([]byte(strings.Replace(davx5Timezone, "END:VCALENDAR",
+		"BEGIN:VEVENT\r\nUID:x\r\nDTSTAMP:20060101T000000Z\r\nDTSTART:20060102T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR", 1)), "text/calendar", nil); err == nil ||
+		!strings.Contains(errorMessage(err), "VERSION") {
+		t.Fatalf("PUT without VERSION: %v", err)
+	}
+	for _, tc := range append(badTimezones, struct{ name, in, msg string }{"no VERSION", davx5Timezone, "VERSION"}) {
 		body := []byte(`<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VCALENDAR"/></C:filter>` +
 			`<C:timezone>` + dav.EscapeText(tc.in) + `</C:timezone></C:calendar-query>`)
 		if strings.ContainsRune(tc.in, 0) {

@@ -44,7 +44,7 @@ func TestVTimezoneCalendar(t *testing.T) {
 				t.Fatalf("no zone %s", tc.id)
 			}
 			text := vtimezoneCalendar(tc.id, loc, year)
-			_, comp, err := checkTimezoneObject("calendar-timezone", text)
+			_, comp, err := checkTimezoneObject("timezone", text, false)
 			if err != nil {
 				t.Fatalf("written zone refused: %v\n%s", err, text)
 			}

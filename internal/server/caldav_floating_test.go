@@ -195,3 +195,28 @@ func TestCalendarTimezoneID(t *testing.T) {
 	}
 	check("calendar-timezone-id removed", window(), nil)
 }
+
+// TestMkcalendarTimezoneWithoutVersion: older DAVx5 releases send
+// calendar-timezone-id and then calendar-timezone as ical4j's bare
+// VCALENDAR around the VTIMEZONE, without VERSION; the calendar must
+// still be made, in that zone (docs/compatibility.md).
+func TestMkcalendarTimezoneWithoutVersion(t *testing.T) {
+	t.Parallel()
+	e := newDAVEnv(t, envConfig{}, "zoe")
+	const cal = "/calendars/zoe/family/"
+	tz := "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nTZNAME:CET\r\nTZOFFSETFROM:+0200\r\n" +
+		"TZOFFSETTO:+0100\r\nDTSTART:19961027T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\n" +
+		"TZNAME:CEST\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nDTSTART:19810329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n" +
+		"END:DAYLIGHT\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n"
+	e.do(t, "zoe", "MKCALENDAR", cal, `<?xml version='1.0' encoding='UTF-8' ?><CAL:mkcalendar xmlns="DAV:" xmlns:CAL="urn:ietf:params:xml:ns:caldav">`+
+		`<set><prop><resourcetype><collection /><CAL:calendar /></resourcetype><displayname>Family</displayname>`+
+		`<CAL:calendar-timezone-id>Europe/Berlin</CAL:calendar-timezone-id><CAL:calendar-timezone>`+dav.EscapeText(tz)+
+		`</CAL:calendar-timezone></prop></set></CAL:mkcalendar>`, "Content-Type: application/xml; charset=UTF-8").want(t, http.StatusCreated)
+	r := e.propfind(t, "zoe", cal, "0", cName("calendar-timezone-id"), cName("calendar-timezone")).response(t, cal)
+	if got := r.found(t, cName("calendar-timezone-id")).Text; got != "Europe/Berlin" {
+		t.Errorf("calendar-timezone-id %q", got)
+	}
+	if got := r.found(t, cName("calendar-timezone")).Text; got != tz {
+		t.Errorf("calendar-timezone %q, want it as sent", got)
+	}
+}
