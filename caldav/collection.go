@@ -58,6 +58,11 @@ func (t *Type) CollectionProps() []dav.LiveProp {
 		{Name: dav.CalDAVName("calendar-timezone"), Value: func(res *dav.Resource) (string, bool) {
 			return dav.EscapeText(res.Collection.Timezone), res.Collection.Timezone != ""
 		}},
+		// RFC 7809 5.2: the identifier of the zone calendar-timezone holds.
+		{Name: dav.CalDAVName("calendar-timezone-id"), Value: func(res *dav.Resource) (string, bool) {
+			id := timezoneID(res.Collection.Timezone)
+			return dav.EscapeText(id), id != ""
+		}},
 		{Name: dav.CalDAVName("supported-calendar-component-set"), Protected: true, Value: func(res *dav.Resource) (string, bool) {
 			var b strings.Builder
 			for _, c := range allowedComponents(res.Collection) {
@@ -105,6 +110,12 @@ func (*Type) SetCollectionProp(p dav.PropertyValue, ch *dav.CollectionChange) (b
 			return true, err
 		}
 		v := p.Text
+		u.Timezone = &v
+	case dav.CalDAVName("calendar-timezone-id"):
+		v, err := timezoneForID(p.Text, time.Now())
+		if err != nil {
+			return true, err
+		}
 		u.Timezone = &v
 	case dav.ICalName("calendar-color"):
 		v := strings.TrimSpace(p.Text)
@@ -161,8 +172,8 @@ func (*Type) RemoveCollectionProp(name xml.Name, ch *dav.CollectionChange) (bool
 	switch name {
 	case dav.CalDAVName("calendar-description"):
 		u.Description = &empty
-	case dav.CalDAVName("calendar-timezone"):
-		u.Timezone = &empty
+	case dav.CalDAVName("calendar-timezone"), dav.CalDAVName("calendar-timezone-id"):
+		u.Timezone = &empty // RFC 7809 5.2: the two describe one zone
 	case dav.ICalName("calendar-color"):
 		u.Color = &empty
 	case dav.ICalName("calendar-order"):

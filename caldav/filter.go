@@ -145,7 +145,7 @@ func (p *filterParser) compFilter(start xml.StartElement, parent *compFilter, de
 			return skipElement(p.d)
 		case dav.CalDAVName("time-range"):
 			ranges++
-			tr, err := parseTimeRange(t, false)
+			tr, err := parseFilterTimeRange(t)
 			f.TimeRange = &tr
 			if err != nil {
 				return err
@@ -216,7 +216,7 @@ func (p *filterParser) propFilter(start xml.StartElement, comp *compFilter, dept
 			return skipElement(p.d)
 		case dav.CalDAVName("time-range"):
 			tests++
-			tr, err := parseTimeRange(t, false)
+			tr, err := parseFilterTimeRange(t)
 			f.TimeRange = &tr
 			if err != nil {
 				return err

@@ -40,7 +40,8 @@ type calendarQuery struct {
 	TimezoneCal *ical.Calendar
 	// Limit is <C:limit><C:nresults> (a CalendarServer extension that
 	// RFC 6352 8.6 standardised for CardDAV): the most results the
-	// client wants; 0 when not given.
+	// client wants, the answer being cut with a 507 when more match; 0
+	// when not given.
 	Limit int
 }
 
@@ -301,36 +302,21 @@ func (r *propsReader) result() (*dav.Propfind, *calendarDataRequest, error) {
 }
 
 // parseQueryTimezone reads the text of <C:timezone> (RFC 4791 9.8): an
-// iCalendar object with exactly one VTIMEZONE, else 403
+// iCalendar object with exactly one valid VTIMEZONE, checked as
+// calendar-timezone is (checkTimezoneObject) but with VERSION required,
+// as PUT requires it, else 403
 // valid-calendar-data (RFC 4791 7.8). The location is the zone its TZID
 // (or X-LIC-LOCATION, which Lightning adds) names, if lookupTZID knows
 // it.
 func parseQueryTimezone(text string) (*ical.Calendar, *time.Location, error) {
-	if strings.TrimSpace(text) == "" {
-		return nil, nil, precondition(condValidData, "timezone is empty; it must hold an iCalendar object with one VTIMEZONE (RFC 4791 9.8)")
-	}
-	cal, err := decodeCalendar([]byte(text))
+	cal, tz, err := checkTimezoneObject("timezone", text, false)
 	if err != nil {
-		return nil, nil, precondition(condValidData, "timezone is not a valid iCalendar object: %s", errorMessage(err))
+		return nil, nil, err
 	}
-	n := 0
-	for _, c := range cal.Children {
-		if c.Name == ical.CompTimezone {
-			n++
-		}
-	}
-	if n != 1 {
-		return nil, nil, precondition(condValidData, "timezone must hold exactly one VTIMEZONE, not %d (RFC 4791 9.8)", n)
-	}
-	for _, c := range cal.Children {
-		if c.Name != ical.CompTimezone {
-			continue
-		}
-		for _, name := range []string{ical.PropTimezoneID, "X-LIC-LOCATION"} {
-			if p := c.Props.Get(name); p != nil {
-				if loc := lookupTZID(p.Value); loc != nil {
-					return cal, loc, nil
-				}
+	for _, name := range []string{ical.PropTimezoneID, "X-LIC-LOCATION"} {
+		if p := tz.Props.Get(name); p != nil {
+			if loc := lookupTZID(p.Value); loc != nil {
+				return cal, loc, nil
 			}
 		}
 	}
@@ -379,36 +365,49 @@ const utcLayout = "20060102T150405Z"
 // may leave one of them out (RFC 4791 9.9: the range is then open at
 // that end); the others need both (bothRequired). Errors are 400.
 func parseTimeRange(t xml.StartElement, bothRequired bool) (TimeRange, error) {
+	return readTimeRange(t, bothRequired, badRequest)
+}
+
+// parseFilterTimeRange reads a time-range inside a filter. A value that is
+// not "date with UTC time", a range without start and end or one that
+// ends before it starts makes the filter invalid: 403 valid-filter (RFC
+// 4791 7.8, 9.9), with the message parseTimeRange gives.
+func parseFilterTimeRange(t xml.StartElement) (TimeRange, error) {
+	return readTimeRange(t, false, invalidFilter)
+}
+
+// readTimeRange is parseTimeRange with fail making its errors.
+func readTimeRange(t xml.StartElement, bothRequired bool, fail func(string, ...any) error) (TimeRange, error) {
 	el := t.Name.Local
 	s, hasStart := attr(t, "start")
 	e, hasEnd := attr(t, "end")
 	var tr TimeRange
 	switch {
 	case bothRequired && (!hasStart || !hasEnd):
-		return tr, badRequest("%s needs both a start and an end attribute (RFC 4791 9.6.5, 9.9)", el)
+		return tr, fail("%s needs both a start and an end attribute (RFC 4791 9.6.5, 9.9)", el)
 	case !hasStart && !hasEnd:
-		return tr, badRequest("%s needs a start or an end attribute (RFC 4791 9.9)", el)
+		return tr, fail("%s needs a start or an end attribute (RFC 4791 9.9)", el)
 	}
 	var err error
 	if hasStart {
-		if tr.Start, err = parseUTCTime(el, "start", s); err != nil {
+		if tr.Start, err = parseUTCTime(el, "start", s, fail); err != nil {
 			return tr, err
 		}
 	}
 	if hasEnd {
-		if tr.End, err = parseUTCTime(el, "end", e); err != nil {
+		if tr.End, err = parseUTCTime(el, "end", e, fail); err != nil {
 			return tr, err
 		}
 	}
 	if hasStart && hasEnd && !tr.End.After(tr.Start) {
-		return tr, badRequest("%s ends (%s) before or when it starts (%s); the end must be later (RFC 4791 9.9)",
+		return tr, fail("%s ends (%s) before or when it starts (%s); the end must be later (RFC 4791 9.9)",
 			el, tr.End.Format(utcLayout), tr.Start.Format(utcLayout))
 	}
 	return tr, nil
 }
 
-// parseUTCTime parses one attribute of parseTimeRange.
-func parseUTCTime(el, attrName, v string) (time.Time, error) {
+// parseUTCTime parses one attribute of readTimeRange.
+func parseUTCTime(el, attrName, v string, fail func(string, ...any) error) (time.Time, error) {
 	s := strings.ToUpper(strings.TrimSpace(v))
 	ok := len(s) == len(utcLayout) && s[8] == 'T' && s[15] == 'Z'
 	for i := 0; ok && i < 15; i++ {
@@ -419,7 +418,7 @@ func parseUTCTime(el, attrName, v string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, badRequest("%s %s %s is not a UTC date-time such as 20060104T000000Z (RFC 4791 9.9 requires \"date with UTC time\")",
+	return time.Time{}, fail("%s %s %s is not a UTC date-time such as 20060104T000000Z (RFC 4791 9.9 requires \"date with UTC time\")",
 		el, attrName, dav.QuoteShort(v))
 }
 

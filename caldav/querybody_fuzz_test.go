@@ -29,6 +29,9 @@ func FuzzParseCalendarQuery(f *testing.F) {
 		`<C:text-match collation="i;unicode-casemap" negate-condition="yes">ß</C:text-match></C:param-filter></C:prop-filter></C:comp-filter>`))
 	f.Add(dataBody(`<C:calendar-data><C:comp name="VCALENDAR"><C:allprop/><C:comp name="VEVENT"><C:prop name="UID" novalue="yes"/></C:comp></C:comp>` +
 		`<C:expand start="20060103T000000Z" end="20060105T000000Z"/><C:limit-freebusy-set start="20060102T000000Z" end="20060103T000000Z"/></C:calendar-data>`))
+	f.Add([]byte(`<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VCALENDAR"/></C:filter>` +
+		`<C:timezone>` + dav.EscapeText(berlinTimezone) + `</C:timezone><C:limit><C:nresults>2</C:nresults></C:limit></C:calendar-query>`))
+	f.Add(filterBody(`<C:comp-filter name="VEVENT"><C:prop-filter name="DTSTART"><C:time-range start="20060104T000000"/></C:prop-filter></C:comp-filter>`))
 	var cals []*ical.Calendar
 	var data [][]byte
 	for _, name := range []string{"abcd2", "abcd4", "abcd8"} {

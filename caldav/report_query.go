@@ -2,7 +2,9 @@ package caldav
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/pgdav/pgdav/backend"
@@ -32,6 +34,10 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 		return err
 	}
 	ms := dav.NewMultistatus(w, dav.MultistatusOptions{Minimal: dav.PreferMinimal(r)})
+	// <C:limit><C:nresults>, answered as RFC 6352 8.6.1 answers it for
+	// CardDAV: only a match beyond the limit shows that the answer is
+	// cut, so the stream stops at match Limit+1.
+	count, truncated := 0, false
 	emit := func(o backend.Object) error {
 		if !o.Decided {
 			ok, err := t.matches(ctx, q, &o, floating)
@@ -39,6 +45,11 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 				return err
 			}
 		}
+		if q.Limit > 0 && count == q.Limit {
+			truncated = true
+			return errEnough
+		}
+		count++
 		member, props, err := mp.For(ctx, &o)
 		if err != nil {
 			return err
@@ -67,12 +78,20 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 		if exact {
 			q.Filter = nil // SQL decided; nothing left to evaluate
 		}
-		if err := t.store.QueryCalendarObjects(ctx, bq, emit); err != nil {
+		if err := t.store.QueryCalendarObjects(ctx, bq, emit); err != nil && !errors.Is(err, errEnough) {
 			return dav.Finish(r, ms, err)
 		}
 	}
-	return dav.Finish(r, ms, ms.Close())
+	var extra []string
+	if truncated {
+		extra = append(extra, dav.TruncatedResponse(res.Href,
+			"more calendar objects match; only the first "+strconv.Itoa(q.Limit)+" are returned (nresults)"))
+	}
+	return dav.Finish(r, ms, ms.Close(extra...))
 }
+
+// errEnough stops a query's stream once its limit is passed.
+var errEnough = errors.New("caldav: enough results")
 
 // matches decides one candidate exactly. A stored object always decoded
 // when it was written; one that no longer does (or whose recurrence rule

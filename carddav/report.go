@@ -127,11 +127,7 @@ func (t *Type) query(w http.ResponseWriter, r *http.Request, res *dav.Resource, 
 // answer cut at limit results (RFC 6352 8.6.1, RFC 5323 5.17): status 507
 // with DAV:number-of-matches-within-limits.
 func truncatedResponse(href string, limit int) string {
-	return "<D:response>" + dav.HrefXML(href) +
-		"<D:status>HTTP/1.1 507 Insufficient Storage</D:status>" +
-		"<D:error><D:number-of-matches-within-limits/></D:error>" +
-		"<D:responsedescription>more cards match; only the first " + strconv.Itoa(limit) + " are returned</D:responsedescription>" +
-		"</D:response>\n"
+	return dav.TruncatedResponse(href, "more cards match; only the first "+strconv.Itoa(limit)+" are returned")
 }
 
 // multiget answers addressbook-multiget (RFC 6352 8.7) with one query for

@@ -437,8 +437,6 @@ func (h *Handler) syncMembers(w http.ResponseWriter, r *http.Request, res *Resou
 // truncated answer (RFC 6578 3.6): 507 with the
 // DAV:number-of-matches-within-limits precondition of RFC 5323 5.17.
 func truncatedSyncResponse(href string, limit int) string {
-	return "<D:response>" + hrefXML(href) + "<D:status>" + statusLine(http.StatusInsufficientStorage) + "</D:status>" +
-		"<D:error><D:number-of-matches-within-limits/></D:error>" +
-		"<D:responsedescription>more changes are pending: " + strconv.Itoa(limit) +
-		" are returned; ask again with the sync-token of this answer</D:responsedescription></D:response>\n"
+	return TruncatedResponse(href, "more changes are pending: "+strconv.Itoa(limit)+
+		" are returned; ask again with the sync-token of this answer")
 }

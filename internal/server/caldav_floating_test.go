@@ -3,7 +3,10 @@ package server
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/emersion/go-ical"
 
 	"github.com/pgdav/pgdav/internal/dav"
 )
@@ -66,4 +69,154 @@ func TestFloatingTimesFollowTheZone(t *testing.T) {
 	put("day2.ics", "DTSTART;VALUE=DATE:20260310\r\n")
 	check("new all-day event, calendar in Tokyo", window(""), nil)
 	check("new all-day event, query in UTC", window(`<C:timezone-id>UTC</C:timezone-id>`), []string{"day", "day2", "float"})
+}
+
+// TestCalendarTimezoneID: calendar-timezone-id (RFC 7809 5.2) places
+// floating times and DATE values as calendar-timezone does, in
+// calendar-query and free-busy-query alike, and the two properties
+// describe one zone: setting either changes the other, removing either
+// removes both, an unknown identifier is 403 valid-timezone with nothing
+// changed.
+func TestCalendarTimezoneID(t *testing.T) {
+	t.Parallel()
+	e := newDAVEnv(t, envConfig{}, "zoe")
+	const cal = "/calendars/zoe/default/"
+	put := func(name, body string) {
+		t.Helper()
+		e.do(t, "zoe", "PUT", cal+name, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//pgdav//test//EN\r\nBEGIN:VEVENT\r\n"+
+			"UID:"+name+"\r\nDTSTAMP:20260101T000000Z\r\n"+body+"SUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+			"Content-Type: text/calendar").want(t, http.StatusCreated)
+	}
+	put("day.ics", "DTSTART;VALUE=DATE:20260310\r\nDTEND;VALUE=DATE:20260311\r\n")
+	put("float.ics", "DTSTART:20260310T230000\r\nDURATION:PT30M\r\n")
+	put("utc.ics", "DTSTART:20260310T120000Z\r\nDURATION:PT1H\r\n")
+
+	// 2026-03-11 02:45Z–03:15Z. In New York (UTC-4 from 8 March) the
+	// floating event is 03:00Z–03:30Z on the 11th and the all-day event
+	// runs 04:00Z on the 10th to 04:00Z on the 11th: both overlap. In
+	// UTC they end before the window begins; in Tokyo long before.
+	const start, end = "20260311T024500Z", "20260311T031500Z"
+	window := func() []string {
+		t.Helper()
+		body := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>` +
+			`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">` +
+			`<C:time-range start="` + start + `" end="` + end + `"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
+		return names(t, e.do(t, "zoe", "REPORT", cal, body, "Depth: 1").want(t, http.StatusMultiStatus).multistatus(t), true)
+	}
+	busy := func() []string {
+		t.Helper()
+		r := e.do(t, "zoe", "REPORT", cal, `<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">`+
+			`<C:time-range start="`+start+`" end="`+end+`"/></C:free-busy-query>`, "Depth: 1").want(t, http.StatusOK)
+		var out []string
+		for _, line := range strings.Split(strings.ReplaceAll(string(r.Body), "\r\n ", ""), "\r\n") {
+			if strings.HasPrefix(line, "FREEBUSY") {
+				out = append(out, line[strings.IndexByte(line, ':')+1:])
+			}
+		}
+		return out
+	}
+	zone := func() (id, tzid string) {
+		t.Helper()
+		r := e.propfind(t, "zoe", cal, "0", cName("calendar-timezone-id"), cName("calendar-timezone")).response(t, cal)
+		if p, st := r.prop(cName("calendar-timezone-id")); st == http.StatusOK {
+			id = p.Text
+		}
+		if p, st := r.prop(cName("calendar-timezone")); st == http.StatusOK {
+			cal, err := ical.NewDecoder(strings.NewReader(p.Text)).Decode()
+			if err != nil {
+				t.Fatalf("calendar-timezone: %v\n%s", err, p.Text)
+			}
+			for _, c := range cal.Children {
+				if c.Name == ical.CompTimezone {
+					tzid = c.Props.Get(ical.PropTimezoneID).Value
+				}
+			}
+		}
+		return id, tzid
+	}
+	check := func(what string, got, want []string) {
+		t.Helper()
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: got %v, want %v", what, got, want)
+		}
+	}
+	proppatch := func(body string) *davResp {
+		t.Helper()
+		return e.do(t, "zoe", "PROPPATCH", cal, `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">`+body+`</D:propertyupdate>`).
+			want(t, http.StatusMultiStatus)
+	}
+	setID := func(id string) *davResp {
+		t.Helper()
+		return proppatch(`<D:set><D:prop><C:calendar-timezone-id>` + id + `</C:calendar-timezone-id></D:prop></D:set>`)
+	}
+
+	check("calendar in UTC", window(), nil)
+	check("free-busy, calendar in UTC", busy(), nil)
+	setID("America/New_York")
+	if id, tzid := zone(); id != "America/New_York" || tzid != "America/New_York" {
+		t.Errorf("after setting calendar-timezone-id: id %q, calendar-timezone TZID %q", id, tzid)
+	}
+	check("calendar-timezone-id New York", window(), []string{"day", "float"})
+	// The all-day event covers the whole window.
+	check("free-busy, calendar-timezone-id New York", busy(), []string{start + "/" + end})
+
+	// An unknown name changes nothing.
+	ms := setID("Mars/Olympus").multistatus(t)
+	if st := ms.response(t, cal).propStatus(cName("calendar-timezone-id")); st != http.StatusForbidden {
+		t.Errorf("unknown calendar-timezone-id: status %d, want 403", st)
+	}
+	if !strings.Contains(string(ms.raw), "valid-timezone") {
+		t.Errorf("unknown calendar-timezone-id: no valid-timezone in\n%s", ms.raw)
+	}
+	if id, _ := zone(); id != "America/New_York" {
+		t.Errorf("after a refused calendar-timezone-id: id %q", id)
+	}
+
+	// calendar-timezone set: calendar-timezone-id follows.
+	proppatch(`<D:set><D:prop><C:calendar-timezone>` + dav.EscapeText("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//x//EN\r\n"+
+		"BEGIN:VTIMEZONE\r\nTZID:Asia/Tokyo\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0900\r\nTZOFFSETTO:+0900\r\n"+
+		"END:STANDARD\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n") + `</C:calendar-timezone></D:prop></D:set>`)
+	if id, tzid := zone(); id != "Asia/Tokyo" || tzid != "Asia/Tokyo" {
+		t.Errorf("after setting calendar-timezone: id %q, TZID %q", id, tzid)
+	}
+	check("calendar-timezone Tokyo", window(), nil)
+
+	// A Windows name is taken, and reads back as its IANA name.
+	setID("Eastern Standard Time")
+	if id, _ := zone(); id != "America/New_York" {
+		t.Errorf("after a Windows calendar-timezone-id: id %q", id)
+	}
+	check("calendar-timezone-id Eastern Standard Time", window(), []string{"day", "float"})
+
+	// Removing calendar-timezone-id removes calendar-timezone too.
+	proppatch(`<D:remove><D:prop><C:calendar-timezone-id/></D:prop></D:remove>`)
+	if id, tzid := zone(); id != "" || tzid != "" {
+		t.Errorf("after removing calendar-timezone-id: id %q, TZID %q", id, tzid)
+	}
+	check("calendar-timezone-id removed", window(), nil)
+}
+
+// TestMkcalendarTimezoneWithoutVersion: older DAVx5 releases send
+// calendar-timezone-id and then calendar-timezone as ical4j's bare
+// VCALENDAR around the VTIMEZONE, without VERSION; the calendar must
+// still be made, in that zone (docs/compatibility.md).
+func TestMkcalendarTimezoneWithoutVersion(t *testing.T) {
+	t.Parallel()
+	e := newDAVEnv(t, envConfig{}, "zoe")
+	const cal = "/calendars/zoe/family/"
+	tz := "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nTZNAME:CET\r\nTZOFFSETFROM:+0200\r\n" +
+		"TZOFFSETTO:+0100\r\nDTSTART:19961027T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\n" +
+		"TZNAME:CEST\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nDTSTART:19810329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n" +
+		"END:DAYLIGHT\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n"
+	e.do(t, "zoe", "MKCALENDAR", cal, `<?xml version='1.0' encoding='UTF-8' ?><CAL:mkcalendar xmlns="DAV:" xmlns:CAL="urn:ietf:params:xml:ns:caldav">`+
+		`<set><prop><resourcetype><collection /><CAL:calendar /></resourcetype><displayname>Family</displayname>`+
+		`<CAL:calendar-timezone-id>Europe/Berlin</CAL:calendar-timezone-id><CAL:calendar-timezone>`+dav.EscapeText(tz)+
+		`</CAL:calendar-timezone></prop></set></CAL:mkcalendar>`, "Content-Type: application/xml; charset=UTF-8").want(t, http.StatusCreated)
+	r := e.propfind(t, "zoe", cal, "0", cName("calendar-timezone-id"), cName("calendar-timezone")).response(t, cal)
+	if got := r.found(t, cName("calendar-timezone-id")).Text; got != "Europe/Berlin" {
+		t.Errorf("calendar-timezone-id %q", got)
+	}
+	if got := r.found(t, cName("calendar-timezone")).Text; got != tz {
+		t.Errorf("calendar-timezone %q, want it as sent", got)
+	}
 }

@@ -237,7 +237,27 @@ func TestCalendarQueryErrors(t *testing.T) {
 	}{
 		{"unknown collation", q(`<C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:text-match collation="i;klingon">x</C:text-match></C:prop-filter></C:comp-filter>`), 403, "supported-collation"},
 		{"unknown filter element", q(`<C:comp-filter name="VEVENT"><C:fuzzy-match/></C:comp-filter>`), 403, "supported-filter"},
-		{"time-range not in UTC", q(`<C:comp-filter name="VEVENT"><C:time-range start="20060104T000000" end="20060105T000000Z"/></C:comp-filter>`), 400, ""},
+		// RFC 4791 9.9: "date with UTC time" or the filter is invalid (7.8).
+		{"time-range not in UTC", q(`<C:comp-filter name="VEVENT"><C:time-range start="20060104T000000" end="20060105T000000Z"/></C:comp-filter>`), 403, "valid-filter"},
+		{"prop-filter time-range with a DATE", q(`<C:comp-filter name="VEVENT"><C:prop-filter name="DTSTART"><C:time-range start="20060104"/></C:prop-filter></C:comp-filter>`), 403, "valid-filter"},
+		// RFC 4791 9.6.5 asks the same of expand, but names no
+		// precondition for it: a malformed request.
+		{"expand not in UTC", strings.Replace(q(`<C:comp-filter name="VEVENT"/>`), `<D:getetag/>`,
+			`<C:calendar-data><C:expand start="20060103T000000" end="20060105T000000Z"/></C:calendar-data>`, 1), 400, ""},
+		// RFC 4791 7.8: valid-calendar-data, as PUT refuses the same
+		// VCALENDAR without VERSION.
+		{"timezone without VERSION", strings.Replace(q(`<C:comp-filter name="VEVENT"/>`), `</C:filter>`, `</C:filter><C:timezone>BEGIN:VCALENDAR&#13;
+PRODID:-//x//y&#13;
+BEGIN:VTIMEZONE&#13;
+TZID:Europe/Berlin&#13;
+BEGIN:STANDARD&#13;
+DTSTART:19701025T030000&#13;
+TZOFFSETFROM:+0200&#13;
+TZOFFSETTO:+0100&#13;
+END:STANDARD&#13;
+END:VTIMEZONE&#13;
+END:VCALENDAR&#13;
+</C:timezone>`, 1), 403, "valid-calendar-data"},
 		{"malformed XML", `<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter>`, 400, ""},
 	} {
 		r := e.do(t, "bernard", "REPORT", "/calendars/bernard/work/", tc.body, "Depth: 1")
@@ -421,4 +441,53 @@ func TestPropfindCalendarDataSelection(t *testing.T) {
 	bad := `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>` +
 		`<C:calendar-data content-type="application/json"/></D:prop></D:propfind>`
 	e.do(t, "bernard", "PROPFIND", "/calendars/bernard/work/", bad, "Depth: 1").condition(t, http.StatusForbidden, cName("supported-calendar-data"))
+}
+
+// TestCalendarQueryLimit: <C:limit><C:nresults>N</C:nresults> cuts the
+// answer at N objects and then adds a 507 response for the Request-URI
+// with DAV:number-of-matches-within-limits (a CalendarServer extension
+// to RFC 4791 9.5; RFC 6352 8.6.1 gives the answer's form for CardDAV),
+// whether SQL decides the filter, the stored times do, or the exact
+// matcher; a limit the matches stay within adds nothing.
+func TestCalendarQueryLimit(t *testing.T) {
+	t.Parallel()
+	e := appendixBCalendar(t)
+	const cal = "/calendars/bernard/work/"
+	for _, filter := range []string{
+		`<C:comp-filter name="VEVENT"/>`,
+		`<C:comp-filter name="VEVENT"><C:time-range start="20000101T000000Z"/></C:comp-filter>`,
+		`<C:comp-filter name="VEVENT"><C:prop-filter name="UID"/></C:comp-filter>`,
+	} {
+		query := func(limit string) *multistatus {
+			t.Helper()
+			return e.do(t, "bernard", "REPORT", cal, `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">`+
+				`<D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR">`+filter+`</C:comp-filter></C:filter>`+
+				limit+`</C:calendar-query>`, "Depth: 1").want(t, http.StatusMultiStatus).multistatus(t)
+		}
+		all := names(t, query(""), true)
+		if len(all) != 3 {
+			t.Fatalf("%s: matches %v, want the three events", filter, all)
+		}
+		for n := 1; n <= len(all)+2; n++ {
+			ms := query(fmt.Sprintf("<C:limit><C:nresults>%d</C:nresults></C:limit>", n))
+			truncated := n < len(all)
+			wantTruncated(t, e, ms, cal, truncated)
+			objects := ms.Responses
+			if truncated {
+				if last := objects[len(objects)-1]; last.Href != cal {
+					t.Errorf("%s nresults %d: the 507 response is not the last one: %v", filter, n, ms.hrefs())
+				}
+				objects = objects[:len(objects)-1]
+			}
+			got := names(t, &multistatus{Responses: objects}, true)
+			if want := min(n, len(all)); len(got) != want {
+				t.Errorf("%s nresults %d: %d objects %v, want %d", filter, n, len(got), got, want)
+			}
+			for _, g := range got {
+				if !slices.Contains(all, g) {
+					t.Errorf("%s nresults %d: %s is no match", filter, n, g)
+				}
+			}
+		}
+	}
 }
