@@ -150,6 +150,8 @@ var unevaluable = []struct {
 		event("UID:u", "DTSTART:20250105T100000Z", "RDATE;VALUE=PERIOD:20250110T100000Z"), nil},
 	{"bad RECURRENCE-ID", `VEVENT: RECURRENCE-ID "2025-01-06" is not`,
 		event("UID:u", "RECURRENCE-ID:2025-01-06", "DTSTART:20250106T110000Z"), nil},
+	{"bad value after a period spanning 1970", `VEVENT: RDATE "soon" is not a PERIOD`,
+		event("UID:u", "DTSTART:19691230T000000Z", "RDATE;VALUE=PERIOD:19691231T000000Z/19700102T000000Z,soon"), nil},
 	{"second DTSTART value", `DTSTART "soon" is not`, event("UID:u", "DTSTART:20250105T100000Z,soon"), nil},
 	{"bad DUE", `VTODO: DUE "20250231T100000Z" is not`, todoObject("UID:u", "DTSTART:20250201T100000Z", "DUE:20250231T100000Z"), nil},
 	{"bad COMPLETED", `VTODO: COMPLETED "yesterday" is not`, todoObject("UID:u", "COMPLETED:yesterday"), nil},
