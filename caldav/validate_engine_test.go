@@ -406,3 +406,38 @@ func damage(rnd *rand.Rand, body string) string {
 	}
 	return body
 }
+
+// TestDurationReadOnce: every reader of DURATION uses the engine's
+// parser, which PUT checks. go-ical's, used before by limit-recurrence-set
+// and by the DTEND time-range of an event with DURATION, refuses forms
+// PUT accepts (a bare trailing T), so the first failed the whole REPORT
+// and the second matched nothing.
+func TestDurationReadOnce(t *testing.T) {
+	t.Parallel()
+	data := ics("BEGIN:VCALENDAR", "VERSION:2.0",
+		"BEGIN:VEVENT", "UID:d", "DTSTART:20250105T100000Z", "DURATION:P1DT", "RRULE:FREQ=DAILY;COUNT=3", "END:VEVENT",
+		"BEGIN:VEVENT", "UID:d", "RECURRENCE-ID:20250106T100000Z", "DTSTART:20250201T120000Z", "DURATION:PT1H", "END:VEVENT",
+		"END:VCALENDAR")
+	if _, err := ValidateObject(data, "", Components()); err != nil {
+		t.Fatal(err)
+	}
+	cal, err := decodeCalendar(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The override moved away; its original time, for the master's
+	// length (RFC 4791 9.6.6), still overlaps.
+	tr := TimeRange{Start: time.Date(2025, 1, 6, 20, 0, 0, 0, time.UTC), End: time.Date(2025, 1, 6, 21, 0, 0, 0, time.UTC)}
+	out, _, err := limitRecurrenceSet(newTimeContext(cal, nil), cal.Component, tr)
+	if err != nil {
+		t.Fatalf("limit-recurrence-set: %v", err)
+	}
+	if len(out.Children) != 2 {
+		t.Errorf("limit-recurrence-set kept %d components, want the master and the override (its original instance lasts until the 7th)", len(out.Children))
+	}
+	ok, err := matchOne(t, `<C:comp-filter name="VEVENT"><C:prop-filter name="DTEND">`+
+		`<C:time-range start="20250106T000000Z" end="20250106T120000Z"/></C:prop-filter></C:comp-filter>`, data)
+	if !ok || err != nil {
+		t.Errorf("DTEND time-range on DTSTART+DURATION: %v, %v; want a match (the master ends on the 6th at 10:00)", ok, err)
+	}
+}
