@@ -111,7 +111,13 @@ func readsDuration(comp *ical.Component, in string) bool {
 // VEVENT, VTODO or VJOURNAL (RRULE, EXRULE, RDATE, EXDATE, the times of
 // RFC 4791 9.9) and to its alarms' TRIGGER and REPEAT.
 func checkRecurrence(tc *timeContext, c *ical.Component) error {
-	for _, name := range []string{ical.PropRecurrenceRule, "EXRULE"} {
+	// The rules of a master, as parseComp reads them; an override's are
+	// ignored (it is one instance).
+	rules := []string{ical.PropRecurrenceRule, "EXRULE"}
+	if c.Props.Get(ical.PropRecurrenceID) != nil {
+		rules = nil
+	}
+	for _, name := range rules {
 		for _, p := range c.Props.Values(name) {
 			r, err := parseRecur(p.Value)
 			if err != nil {
