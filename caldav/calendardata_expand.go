@@ -250,8 +250,8 @@ func componentDuration(tc *timeContext, c *ical.Component) (time.Duration, error
 		}
 	}
 	if p := c.Props.Get(ical.PropDuration); p != nil {
-		d, err := p.Duration()
-		return max(d, 0), err
+		d, err := parseICalDuration(p.Value) // the engine's reading, which PUT checks
+		return max(d.approx(), 0), err
 	}
 	if allDay {
 		return 24 * time.Hour, nil

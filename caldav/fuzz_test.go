@@ -14,9 +14,11 @@ import (
 )
 
 // FuzzValidateObject feeds ValidateObject arbitrary bodies (STYLE.md G17):
-// it must never panic nor change its input, and whatever it accepts has a
-// UID and a component type from the allowed set. It also checks the claim
-// of scanCalendar: what it passes, go-ical decodes without error or panic.
+// it must never panic nor change its input, whatever it accepts has a
+// UID and a component type from the allowed set, and the query engine
+// evaluates it without error (evaluate: what PUT stores, every query can
+// answer). It also checks the claim of scanCalendar: what it passes,
+// go-ical decodes without error or panic.
 func FuzzValidateObject(f *testing.F) {
 	_ = filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
@@ -29,6 +31,12 @@ func FuzzValidateObject(f *testing.F) {
 	f.Add(event("UID:x", `ATTENDEE;CN="A"B:mailto:a@example.com`), "text/calendar; charset=utf-8")
 	f.Add(event("UID:x", "DTSTART;TZID=Europe/Berlin"), "application/octet-stream")
 	f.Add([]byte("\uFEFFBEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VTODO\nUID:a\n\tb\nEND:VTODO\nEND:VCALENDAR"), "text/plain")
+	for _, tc := range unevaluable {
+		f.Add(tc.data, "text/calendar")
+	}
+	for _, tc := range accepted {
+		f.Add(tc.data, "")
+	}
 	f.Fuzz(func(t *testing.T, data []byte, contentType string) {
 		scanAgreesWithGoICal(t, data)
 		orig := bytes.Clone(data)
@@ -42,6 +50,9 @@ func FuzzValidateObject(f *testing.F) {
 			}
 			if info.UID == "" || !slices.Contains(allowed, info.Component) {
 				t.Fatalf("accepted %+v for allowed %v", info, allowed)
+			}
+			if err := evaluate(data); err != nil {
+				t.Fatalf("accepted, but the query engine fails: %v", err)
 			}
 		}
 	})

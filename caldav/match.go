@@ -163,12 +163,12 @@ func (m *matcher) effectiveEnd(name string, c *ical.Component) *ical.Prop {
 	if err != nil {
 		return nil
 	}
-	d, err := dur.Duration()
+	d, err := parseICalDuration(dur.Value) // the engine's reading, which PUT checks
 	if err != nil {
 		return nil
 	}
 	p := ical.NewProp(name)
-	p.Value = t.Add(d).UTC().Format(utcLayout)
+	p.Value = t.Add(d.approx()).UTC().Format(utcLayout)
 	return p
 }
 

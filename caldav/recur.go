@@ -98,6 +98,10 @@ type recurRule struct {
 	byWeekNo, byMonth          []int
 	bySetPos                   []int
 	wkst                       time.Weekday
+
+	// zeroInterval: INTERVAL=0, which RFC 5545 3.3.10 does not allow.
+	// Stored rules read it as 1; PUT refuses it (validate_times.go).
+	zeroInterval bool
 }
 
 // infinite reports whether the rule repeats for ever.
@@ -146,6 +150,7 @@ func parseRecur(s string) (*recurRule, error) {
 				return bad("INTERVAL must be a positive integer")
 			}
 			r.interval = max(n, 1) // INTERVAL=0 from old writers means 1
+			r.zeroInterval = n == 0
 		case "COUNT":
 			n, e := strconv.Atoi(value)
 			if e != nil || n < 0 {

@@ -44,8 +44,9 @@ const maxUID = 2048
 //     generic type whose body is not a vCard), the charset is not UTF-8,
 //     or VERSION (or the version parameter) is not 3.0 or 4.0;
 //   - valid-address-data: the body is not UTF-8 holding exactly one vCard,
-//     or the card lacks VERSION, UID (RFC 6352 5.1), or FN (4.0; a 3.0
-//     card may have N instead).
+//     holds a control character other than HTAB, or the card lacks
+//     VERSION, UID (RFC 6352 5.1), or FN (4.0; a 3.0 card may have N
+//     instead).
 func ValidateCard(data []byte, contentType string) (CardInfo, error) {
 	kind, err := checkMediaType(contentType)
 	if err != nil {
@@ -64,6 +65,9 @@ func ValidateCard(data []byte, contentType string) (CardInfo, error) {
 	if err != nil {
 		return CardInfo{}, err
 	}
+	if err := checkControls(data); err != nil {
+		return CardInfo{}, err
+	}
 	uid, err := cardUID(card)
 	if err != nil {
 		return CardInfo{}, err
@@ -72,6 +76,20 @@ func ValidateCard(data []byte, contentType string) (CardInfo, error) {
 		return CardInfo{}, err
 	}
 	return CardInfo{UID: uid, Version: version, Kind: cardKind(card)}, nil
+}
+
+// checkControls refuses control characters other than HTAB (RFC 6350
+// 3.3: a value is WSP, VCHAR or non-ASCII), which decodeCard lets
+// through so that cards stored before stay readable: XML 1.0 cannot
+// carry them, so address-data in a REPORT would differ from the bytes
+// GET returns under the same ETag.
+func checkControls(data []byte) error {
+	i := dav.ControlAt(data)
+	if i < 0 {
+		return nil
+	}
+	line, name := dav.ContentLineAt(data, i)
+	return invalidData("line %d: %s holds the control character U+%04X; a vCard allows none but HTAB (RFC 6350 3.3)", line, name, data[i])
 }
 
 // cardVersion returns the card's VERSION (RFC 6350 6.7.9, RFC 2426 3.6.9),

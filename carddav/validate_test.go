@@ -115,6 +115,7 @@ func TestValidateCardLiberal(t *testing.T) {
 		{"UTF-8 names", card3("FN:Łukasz Żółć 🎉", "N:Żółć;Łukasz;;;", "UID:ü-ß"), "", CardInfo{"ü-ß", "3.0", "individual"}},
 		{"big inline photo", card3("FN:A", "UID:p", "PHOTO;ENCODING=b;TYPE=JPEG:"+fold(strings.Repeat("QUJD", 500000))), "", CardInfo{"p", "3.0", "individual"}},
 		{"empty lines inside", []byte("BEGIN:VCARD\r\nVERSION:3.0\r\n\r\nFN:A\r\n\r\nUID:e\r\nEND:VCARD\r\n"), "", CardInfo{"e", "3.0", "individual"}},
+		{"HTAB in a value, LF and CRLF line ends", []byte("BEGIN:VCARD\nVERSION:3.0\r\nFN:A\tB\nUID:t\r\nEND:VCARD\r"), "", CardInfo{"t", "3.0", "individual"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -186,6 +187,14 @@ func TestValidateCardErrors(t *testing.T) {
 		{"UID too long", card3("FN:A", "UID:"+strings.Repeat("u", maxUID+1)), "", validData, "at most"},
 		{"4.0 without FN", vcf("BEGIN:VCARD", "VERSION:4.0", "N:Doe;John;;;", "UID:x", "END:VCARD"), "", validData, "vCard 4.0 has no FN"},
 		{"3.0 without FN and N", card3("EMAIL:x@example.org", "UID:x"), "", validData, "neither FN nor N"},
+		// RFC 6350 3.3: no control character but HTAB; XML 1.0 could not
+		// carry it in address-data (issue 15 item 1).
+		{"control character in a value", card3("FN:A", "UID:x", "NOTE:a\x01b"), "", validData, "line 5: NOTE holds the control character U+0001"},
+		{"control character in a grouped property", card3("FN:A", "UID:x", "item1.EMAIL:a@example.org\x1b"), "", validData, "line 5: item1.EMAIL holds the control character U+001B"},
+		{"control character in a parameter", card3("FN:A", "UID:x", "TEL;TYPE=ce\x0bll:123"), "", validData, "line 5: TEL holds the control character U+000B"},
+		{"control character in a folded line", card3("FN:A", "UID:x", "NOTE:one", " two\x08"), "", validData, "line 6: NOTE holds the control character U+0008"},
+		{"lone CR inside a value", card3("FN:A", "UID:x", "NOTE:one\rtwo"), "", validData, "line 5: NOTE holds the control character U+000D"},
+		{"DEL", card3("FN:A\x7f", "UID:x"), "", validData, "line 3: FN holds the control character U+007F"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
