@@ -39,9 +39,10 @@ type Cluster struct {
 	waitErr   error         // the postmaster's exit; valid once done is closed
 	startedAt time.Time
 
-	stopMu  sync.Mutex
-	stopped bool
-	stopErr error
+	stopMu   sync.Mutex
+	stopped  bool
+	stopErr  error
+	stopping chan struct{} // closed by Stop: Supervise ends
 }
 
 // Start makes sure the cluster exists (initdb on first start), recovers from
@@ -84,13 +85,14 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("pgcluster: data directory: %w", err)
 	}
 	c := &Cluster{
-		dir:    dir,
-		binDir: binDir,
-		log:    log,
-		out:    newOutputLog(log, "postgres"),
-		lock:   lock,
-		id:     id,
-		fast:   opts.Fast,
+		dir:      dir,
+		binDir:   binDir,
+		log:      log,
+		out:      newOutputLog(log, "postgres"),
+		lock:     lock,
+		id:       id,
+		fast:     opts.Fast,
+		stopping: make(chan struct{}),
 	}
 	if err := c.start(ctx, created); err != nil {
 		lock.Close()
@@ -182,6 +184,7 @@ func (c *Cluster) Stop(ctx context.Context) error {
 		return c.stopErr
 	}
 	c.stopped = true
+	close(c.stopping)
 	defer c.lock.Close()
 	if c.exited() {
 		c.removeLeftovers()

@@ -39,6 +39,8 @@ func (c *Cluster) Supervise(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-c.stopping:
+			return
 		case <-c.Done():
 		}
 		if c.isStopped() {
@@ -56,6 +58,9 @@ func (c *Cluster) Supervise(ctx context.Context) {
 			t := time.NewTimer(delay)
 			select {
 			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-c.stopping:
 				t.Stop()
 				return
 			case <-t.C:
