@@ -38,28 +38,45 @@ const survCollection = "/calendars/demo/default/"
 // survClient bounds every request: a hang is a failure, not a wait.
 var survClient = &http.Client{Timeout: 30 * time.Second}
 
+// TestSurvivesPostmasterKill kills the postmaster of one node's embedded
+// cluster while that node and a second one on the same database (an
+// external database to it) are under load.
 func TestSurvivesPostmasterKill(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, newDataDir(t), "--demo")
-	l := startLoad(t, s, 4, 256)
-	await(t, "PUTs before the kill", func() bool { return l.ok.Load() >= 20 })
+	data := newDataDir(t)
+	s := startServer(t, data, "--demo")
+	pw := s.demoPassword()
+	ext := startServer(t, "", "--database", "host="+filepath.Join(data, "postgres")+" user=pgdav dbname=pgdav")
+	loads := []*load{startLoad(t, s, pw, "emb", 3, 256), startLoad(t, ext, pw, "ext", 2, 256)}
+	for _, l := range loads {
+		await(t, "PUTs before the kill", func() bool { return l.ok.Load() >= 10 })
+	}
 
-	killPostmaster(t, s.Data)
-	await(t, "/readyz red", func() bool { return survStatus(t, s, l.pw, "GET", "/readyz") == http.StatusServiceUnavailable })
-	survStatus(t, s, l.pw, "PROPFIND", survCollection) // 503 and Retry-After, or 207 if back already
-	await(t, "/readyz green again", func() bool { return survStatus(t, s, l.pw, "GET", "/readyz") == http.StatusOK })
-	after := l.ok.Load()
-	await(t, "PUTs after the restart", func() bool { return l.ok.Load() >= after+20 })
-	results := l.finish()
-
-	checkStatuses(t, results, http.StatusCreated, http.StatusServiceUnavailable)
-	if n := countStatus(results, http.StatusServiceUnavailable); n == 0 {
-		t.Errorf("no PUT was answered 503 while the database was away (%d PUTs)", len(results))
+	killPostmaster(t, data)
+	for _, n := range []*server{s, ext} {
+		await(t, "/readyz red", func() bool { return survStatus(t, n, pw, "GET", "/readyz") == http.StatusServiceUnavailable })
+		survStatus(t, n, pw, "PROPFIND", survCollection) // 503 and Retry-After, or 207 if back already
+	}
+	for _, n := range []*server{s, ext} {
+		await(t, "/readyz green again", func() bool { return survStatus(t, n, pw, "GET", "/readyz") == http.StatusOK })
+	}
+	var results []putResult
+	for _, l := range loads {
+		after := l.ok.Load()
+		await(t, "PUTs after the restart", func() bool { return l.ok.Load() >= after+10 })
+	}
+	for _, l := range loads {
+		r := l.finish()
+		checkStatuses(t, r, http.StatusCreated, http.StatusServiceUnavailable)
+		if n := countStatus(r, http.StatusServiceUnavailable); n == 0 {
+			t.Errorf("%s: no PUT was answered 503 while the database was away (%d PUTs)", l.prefix, len(r))
+		}
+		results = append(results, r...)
 	}
 	if !strings.Contains(s.logs.String(), "pgcluster: postgres restarted") {
 		t.Errorf("pgdav did not log the restart of its cluster; logs:\n%s", s.logs)
 	}
-	checkDurable(t, s, l.pw, results)
+	checkDurable(t, s, pw, results)
 }
 
 func TestSurvivesFullDisk(t *testing.T) {
@@ -86,7 +103,7 @@ func TestSurvivesFullDisk(t *testing.T) {
 	fillFile(t, filler, freeBytes(t, data)-4<<20)
 
 	// Writes of 24 KiB that do not compress fill the last 4 MB.
-	l := startLoad(t, s, 2, 24<<10)
+	l := startLoad(t, s, s.demoPassword(), "w", 2, 24<<10)
 	await(t, "writes refused for lack of space", func() bool { return l.refused.Load() >= 5 })
 
 	// A crash on the full disk: the restart cannot even write
@@ -129,6 +146,7 @@ type putResult struct {
 // every answer.
 type load struct {
 	pw      string
+	prefix  string
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	ok      atomic.Int64 // 2xx answers
@@ -141,9 +159,9 @@ type load struct {
 // loadBudget bounds the PUTs of one worker.
 const loadBudget = 4000
 
-func startLoad(t *testing.T, s *server, workers, pad int) *load {
+func startLoad(t *testing.T, s *server, pw, prefix string, workers, pad int) *load {
 	t.Helper()
-	l := &load{pw: s.demoPassword(), stop: make(chan struct{})}
+	l := &load{pw: pw, prefix: prefix, stop: make(chan struct{})}
 	for w := range workers {
 		l.wg.Go(func() {
 			// After a refusal a worker waits a tick, as a client would
@@ -156,7 +174,7 @@ func startLoad(t *testing.T, s *server, workers, pad int) *load {
 					return
 				default:
 				}
-				name := fmt.Sprintf("w%d-%05d.ics", w, i)
+				name := fmt.Sprintf("%s%d-%05d.ics", l.prefix, w, i)
 				r := putResult{name: name, body: eventBody(name, pad)}
 				req, err := http.NewRequestWithContext(t.Context(), "PUT", s.URL+survCollection+name, bytes.NewReader(r.body))
 				if err != nil {
