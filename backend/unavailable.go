@@ -25,7 +25,6 @@ var outageStates = map[string]error{
 	"57P03": ErrUnavailable, // cannot_connect_now: starting up, in recovery
 	"57P05": ErrUnavailable, // idle_session_timeout
 	"25006": ErrUnavailable, // read_only_sql_transaction: a standby, or recovery
-	"58030": ErrUnavailable, // io_error
 }
 
 // Classify returns err wrapped with ErrUnavailable (ErrStorageFull for a
