@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -37,7 +38,7 @@ func Classify(err error) error {
 		return err
 	}
 	if kind := outageKind(err); kind != nil {
-		return &outageError{kind: kind, err: err}
+		return fmt.Errorf("%w: %w", kind, err)
 	}
 	return err
 }
@@ -72,15 +73,6 @@ func outageKind(err error) error {
 	}
 	return nil
 }
-
-// outageError is an outage's driver error marked with its kind.
-type outageError struct {
-	kind error // ErrUnavailable or ErrStorageFull
-	err  error
-}
-
-func (e *outageError) Error() string   { return e.kind.Error() + ": " + e.err.Error() }
-func (e *outageError) Unwrap() []error { return []error{e.kind, e.err} }
 
 // Connection settings that keep an outage short and bounded.
 const (
