@@ -79,6 +79,9 @@ func TestSurvivesPostmasterKill(t *testing.T) {
 	checkDurable(t, s, pw, results)
 }
 
+// TestSurvivesFullDisk runs the embedded cluster on a small tmpfs, fills
+// it under load until writes are refused, crashes the postmaster on the
+// full disk, and frees the space.
 func TestSurvivesFullDisk(t *testing.T) {
 	t.Parallel()
 	if os.Geteuid() != 0 {
@@ -106,9 +109,9 @@ func TestSurvivesFullDisk(t *testing.T) {
 	l := startLoad(t, s, s.demoPassword(), "w", 2, 24<<10)
 	await(t, "writes refused for lack of space", func() bool { return l.refused.Load() >= 5 })
 
-	// A crash on the full disk: the restart cannot even write
-	// postmaster.pid, as a crash recovery cannot write its checkpoint, so
-	// it fails until space is freed.
+	// A crash on the full disk: every restart fails (postgres cannot
+	// write its lock file, or its crash recovery cannot write WAL) until
+	// space is freed.
 	fillFile(t, filler+"-rest", -1)
 	killPostmaster(t, s.Data)
 	await(t, "a failed restart", func() bool { return strings.Contains(s.logs.String(), "restarting postgres failed") })
