@@ -19,6 +19,14 @@ var (
 	// store checks it inside the write's transaction, so no concurrent write
 	// can slip in between the check and the write.
 	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrUnavailable: the database cannot serve the request now (it is
+	// down, restarting, recovering, out of connections or memory, or read
+	// only): a try later may succeed. Store methods return the driver's
+	// error; Classify tells such outages apart and wraps them with it.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrStorageFull: the database has no disk space left for the write
+	// (SQLSTATE 53100). errors.Is(err, ErrUnavailable) holds for it too.
+	ErrStorageFull = fmt.Errorf("database storage full: %w", ErrUnavailable)
 )
 
 // UIDConflictError reports that another object of the same collection

@@ -46,6 +46,7 @@ func Open(ctx context.Context, connString string, opts PoolOptions, logger *slog
 	cfg.MinConns = min(pick(opts.MinConns, def.MinConns), cfg.MaxConns)
 	cfg.MaxConnLifetime = pick(opts.MaxConnLifetime, def.MaxConnLifetime)
 	cfg.MaxConnIdleTime = pick(opts.MaxConnIdleTime, def.MaxConnIdleTime)
+	configureOutages(cfg, connString)
 	if cfg.ConnConfig.RuntimeParams == nil {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}

@@ -28,13 +28,21 @@ type Cluster struct {
 	out    *outputLog
 	lock   *os.File // flock on dir, held until Stop
 
-	cmd     *exec.Cmd
-	done    chan struct{} // closed once the postmaster has exited and been reaped
-	waitErr error         // the postmaster's exit; valid once done is closed
+	id   identity
+	fast bool
 
-	stopMu  sync.Mutex
-	stopped bool
-	stopErr error
+	// The current postmaster; Supervise replaces it after a crash. They
+	// change only under stopMu, and pmMu guards them for PID and Done.
+	pmMu      sync.Mutex
+	cmd       *exec.Cmd
+	done      chan struct{} // closed once the postmaster has exited and been reaped
+	waitErr   error         // the postmaster's exit; valid once done is closed
+	startedAt time.Time
+
+	stopMu   sync.Mutex
+	stopped  bool
+	stopErr  error
+	stopping chan struct{} // closed by Stop: Supervise ends
 }
 
 // Start makes sure the cluster exists (initdb on first start), recovers from
@@ -77,14 +85,16 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("pgcluster: data directory: %w", err)
 	}
 	c := &Cluster{
-		dir:    dir,
-		binDir: binDir,
-		log:    log,
-		out:    newOutputLog(log, "postgres"),
-		lock:   lock,
-		done:   make(chan struct{}),
+		dir:      dir,
+		binDir:   binDir,
+		log:      log,
+		out:      newOutputLog(log, "postgres"),
+		lock:     lock,
+		id:       id,
+		fast:     opts.Fast,
+		stopping: make(chan struct{}),
 	}
-	if err := c.start(ctx, id, opts.Fast, created); err != nil {
+	if err := c.start(ctx, created); err != nil {
 		lock.Close()
 		return nil, err
 	}
@@ -94,7 +104,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 
 // start runs the steps after the directory is ours: recovery, initdb,
 // launch, wait.
-func (c *Cluster) start(ctx context.Context, id identity, fast, created bool) error {
+func (c *Cluster) start(ctx context.Context, created bool) error {
 	realDir, err := filepath.EvalSymlinks(c.dir)
 	if err != nil {
 		return fmt.Errorf("pgcluster: data directory: %w", err)
@@ -103,11 +113,11 @@ func (c *Cluster) start(ctx context.Context, id identity, fast, created bool) er
 		return fmt.Errorf("pgcluster: recover from previous run: %w", err)
 	}
 	if !initialised(c.dir) {
-		if err := c.initdb(ctx, id, fast, created); err != nil {
+		if err := c.initdb(ctx, c.id, c.fast, created); err != nil {
 			return fmt.Errorf("pgcluster: initdb: %w", err)
 		}
 	}
-	if err := c.launch(id, fast); err != nil {
+	if err := c.launch(c.id, c.fast); err != nil {
 		return fmt.Errorf("pgcluster: start postgres: %w", err)
 	}
 	if err := c.waitReady(ctx); err != nil {
@@ -126,12 +136,21 @@ func (c *Cluster) start(ctx context.Context, id identity, fast, created bool) er
 // SocketDir is the directory of the Unix socket: the data directory.
 func (c *Cluster) SocketDir() string { return c.dir }
 
-// PID is the postmaster's process ID.
-func (c *Cluster) PID() int { return c.cmd.Process.Pid }
+// PID is the current postmaster's process ID.
+func (c *Cluster) PID() int {
+	c.pmMu.Lock()
+	defer c.pmMu.Unlock()
+	return c.cmd.Process.Pid
+}
 
-// Done is closed when the postmaster has exited, whether through Stop or
-// not; a server can watch it to notice its database going away.
-func (c *Cluster) Done() <-chan struct{} { return c.done }
+// Done is closed when the current postmaster has exited, whether through
+// Stop or not; a server can watch it to notice its database going away.
+// After Supervise has restarted postgres, Done is a new channel.
+func (c *Cluster) Done() <-chan struct{} {
+	c.pmMu.Lock()
+	defer c.pmMu.Unlock()
+	return c.done
+}
 
 // ConnString returns a libpq keyword/value conninfo for database dbname on
 // the socket, as the superuser, e.g.
@@ -165,6 +184,7 @@ func (c *Cluster) Stop(ctx context.Context) error {
 		return c.stopErr
 	}
 	c.stopped = true
+	close(c.stopping)
 	defer c.lock.Close()
 	if c.exited() {
 		c.removeLeftovers()

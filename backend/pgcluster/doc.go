@@ -17,6 +17,10 @@
 // root, both run as the "postgres" system user and the data directory is
 // handed to that user; otherwise they run as the caller.
 //
+// Supervision: a postmaster that exits without Stop (killed, or its crash
+// recovery failed, e.g. on a full disk) is restarted by Supervise, with a
+// back-off of 1 s doubling to 30 s, for as long as it takes.
+//
 // Exclusion: while a Cluster is running, this package holds an flock(2) on
 // the data directory. A second Start on the same directory, from this or
 // another process, fails instead of mistaking the running server for an

@@ -54,11 +54,17 @@ func (c *Cluster) launch(id identity, fast bool) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	c.cmd = cmd
+	done := make(chan struct{})
+	c.pmMu.Lock()
+	c.cmd, c.done, c.startedAt = cmd, done, time.Now()
+	c.pmMu.Unlock()
 	go func() {
-		c.waitErr = cmd.Wait()
+		err := cmd.Wait()
 		c.out.flush()
-		close(c.done)
+		c.pmMu.Lock()
+		c.waitErr = err
+		c.pmMu.Unlock()
+		close(done)
 	}()
 	return nil
 }

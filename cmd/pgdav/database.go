@@ -157,3 +157,35 @@ func (d *database) Close(ctx context.Context) {
 	}
 	d.unlock()
 }
+
+// supervise restarts the embedded cluster, when this process owns it,
+// whenever its postmaster exits on its own, until ctx ends. An external
+// server needs nothing: the pool replaces broken connections as requests
+// ask for them, and requests answer 503 until it is back.
+func (d *database) supervise(ctx context.Context) {
+	if d.cluster != nil {
+		go d.cluster.Supervise(ctx)
+	}
+}
+
+// prepareWhenAvailable runs prepare, trying again with back-off while the
+// database is unavailable (restarting, recovering), so that an outage
+// during startup delays readiness instead of ending the server.
+func prepareWhenAvailable(ctx context.Context, e env, store *backend.Store, demo bool, logger *slog.Logger) error {
+	delay := time.Second
+	for {
+		err := prepare(ctx, e, store, demo)
+		if err == nil || ctx.Err() != nil || !errors.Is(backend.Classify(err), backend.ErrUnavailable) {
+			return err
+		}
+		logger.Warn("database unavailable; migrating later", "err", err, "retry_in", delay)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+}

@@ -107,6 +107,7 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 		return err
 	}
 	defer db.Close(ctx)
+	db.supervise(ctx)
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
@@ -140,7 +141,7 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	errc := make(chan error, 1)
 	go func() { errc <- server.Run(ctx, ln, srv, c.shutdownTimeout, logger) }()
 
-	if err := prepare(ctx, e, db.store, c.demo); err != nil {
+	if err := prepareWhenAvailable(ctx, e, db.store, c.demo, logger); err != nil {
 		ln.Close()
 		<-errc
 		return err

@@ -57,6 +57,10 @@ func Errorf(status int, format string, args ...any) *Error {
 	return NewError(status, xml.Name{}, format, args...)
 }
 
+// RetryAfter is the Retry-After of a 503: seconds until the database may
+// be back (the embedded cluster restarts within a second or two).
+const RetryAfter = "5"
+
 // AsError maps any error to an *Error: a DAV error as it is, backend
 // sentinels to their statuses, and everything else to a 500 whose cause is
 // kept for the log only.
@@ -65,7 +69,12 @@ func AsError(err error) *Error {
 	if errors.As(err, &de) {
 		return de
 	}
-	switch {
+	switch err := backend.Classify(err); {
+	case errors.Is(err, backend.ErrStorageFull):
+		// RFC 4918 11.5: the change cannot be stored for lack of space.
+		return &Error{Status: http.StatusInsufficientStorage, Message: "no space left to store this change", Err: err}
+	case errors.Is(err, backend.ErrUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Message: "the database is unavailable; try again later", Err: err}
 	case errors.Is(err, backend.ErrPreconditionFailed):
 		return &Error{Status: http.StatusPreconditionFailed, Message: "precondition failed", Err: err}
 	case errors.Is(err, backend.ErrNotFound):
@@ -95,6 +104,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		logger.Info("request refused", append(attrs, "reason", de.Error())...)
 	}
 	h := w.Header()
+	if de.Status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", RetryAfter) // RFC 9110 10.2.3
+	}
 	if de.Status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		h.Set("WWW-Authenticate", `Basic realm="pgdav", charset="UTF-8"`)
 	}

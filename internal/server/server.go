@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pgdav/pgdav/backend"
 	"github.com/pgdav/pgdav/caldav"
 	"github.com/pgdav/pgdav/carddav"
 	"github.com/pgdav/pgdav/internal/dav"
@@ -159,6 +160,10 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 		}
 		p, c, err := s.auth.authenticate(r, coll)
 		if err != nil {
+			if errors.Is(backend.Classify(err), backend.ErrUnavailable) {
+				dav.WriteError(w, r, err) // 503 and Retry-After, not a 401 or 500
+				return
+			}
 			if !errors.Is(err, errBadCredentials) && r.Context().Err() == nil {
 				s.logger.Error("authentication error", "err", err)
 				http.Error(w, "internal server error", http.StatusInternalServerError)
