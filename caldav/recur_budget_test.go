@@ -85,7 +85,7 @@ func parseWalls(t *testing.T, ss []string) []time.Time {
 	return out
 }
 
-// TestRuleCostAtPut: the 775-byte PUT that allocated 13 GB and ran 30 s
+// TestRuleCostAtPut: the 755-byte PUT that allocated 13 GB and ran 30 s
 // (ValidateObject: parse, limits, span, stored times and expansion) now
 // allocates little; every object's work stays in the budget.
 func TestRuleCostAtPut(t *testing.T) {
