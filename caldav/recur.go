@@ -290,7 +290,7 @@ type recurIter struct {
 	pdays  []time.Time
 	calPer bool  // the period's candidates are pdays × times
 	ncand  int   // candidates in the period
-	sel    []int // BYSETPOS's picks, by index; nil: all of [at, ncand)
+	sel    []int // BYSETPOS's picks, by index, when selOn; else [at, ncand)
 	selOn  bool  // sel applies
 	at     int   // next index into sel, or the next candidate
 	budget *recurBudget
@@ -445,7 +445,7 @@ func (it *recurIter) take() (time.Time, bool) {
 }
 
 // next returns the next instance, or false at the end of the rule. It
-// fails with errTooComplex after maxRecurSteps periods.
+// fails with errTooComplex when its budget (recurBudget) is spent.
 func (it *recurIter) next() (time.Time, bool, error) {
 	for {
 		for {
