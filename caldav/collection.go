@@ -51,7 +51,7 @@ func allowedComponents(c *backend.Collection) []string {
 // CollectionProps are the CalDAV properties of a calendar (RFC 4791 5.2)
 // and Apple's colour and order, which every Apple client reads.
 func (t *Type) CollectionProps() []dav.LiveProp {
-	return []dav.LiveProp{
+	return append([]dav.LiveProp{
 		{Name: dav.CalDAVName("calendar-description"), AllProp: true, Value: func(res *dav.Resource) (string, bool) {
 			return dav.EscapeText(res.Collection.Description), res.Collection.Description != ""
 		}},
@@ -93,7 +93,7 @@ func (t *Type) CollectionProps() []dav.LiveProp {
 			}
 			return strconv.Itoa(*res.Collection.Order), true
 		}},
-	}
+	}, limitProps()...) // RFC 4791 5.2.6–5.2.8 (limits.go)
 }
 
 // SetCollectionProp applies a calendar live property from PROPPATCH or
@@ -201,6 +201,9 @@ func (*Type) ObjectProps() []dav.LiveProp {
 // ValidateObject checks a calendar object resource for collection c.
 func (*Type) ValidateObject(data []byte, contentType string, c *backend.Collection) (dav.ObjectMeta, error) {
 	info, cal, err := validateObject(data, contentType, allowedComponents(c))
+	if err == nil {
+		err = checkLimits(cal) // RFC 4791 5.3.2.1: what the engine can answer for
+	}
 	if err != nil {
 		return dav.ObjectMeta{}, err
 	}

@@ -69,6 +69,14 @@ func buildExpansion(cal *ical.Calendar, within TimeRange, floating *time.Locatio
 		x.texts = append(x.texts, s)
 		return len(x.texts) - 1
 	}
+	// What rendering the whole window would write, bounded as
+	// expandRecurrences bounds its answer.
+	size := 0
+	tooBig := func(item expansionItem) bool {
+		size += len(x.texts[item.text])
+		return size > maxExpandBytes
+	}
+	sizes := map[*ical.Component]int{}
 	for _, c := range cal.Children {
 		switch {
 		case c.Name == ical.CompTimezone:
@@ -84,7 +92,15 @@ func buildExpansion(cal *ical.Calendar, within TimeRange, floating *time.Locatio
 				}
 				item := expansionItem{start: in.Start, end: in.End, rid: in.RecurrenceID}
 				if in.Overridden || in.AllDay {
+					if size+instanceSize(sizes, c, in) > maxExpandBytes {
+						failed = errNoExpansion
+						return false
+					}
 					item.text = addText(encodeICalendar(instanceComponent(tc, c, in, floating)))
+					if tooBig(item) {
+						failed = errNoExpansion
+						return false
+					}
 					x.items = append(x.items, item)
 					return true
 				}
@@ -103,6 +119,10 @@ func buildExpansion(cal *ical.Calendar, within TimeRange, floating *time.Locatio
 					templates[src] = i
 				}
 				item.text, item.template = i, true
+				if tooBig(item) {
+					failed = errNoExpansion
+					return false
+				}
 				x.items = append(x.items, item)
 				return true
 			})

@@ -3,7 +3,9 @@ package caldav
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,17 +25,12 @@ import (
 // in the tests as a reference.
 
 // errTooComplex is returned (wrapped) when a recurrence would need more
-// than maxRecurSteps periods of its rule, or instances of its set, to
-// answer a question: e.g. COUNT=1000000 of a daily rule queried 3000
-// years later, or a SECONDLY rule whose BYxxx parts never match. The
-// caller decides what a query does with such an object; objectSpan
-// treats it as unbounded.
+// than its work budget (recurBudget), or more than maxInstances
+// instances, to answer a question: e.g. COUNT=1000000 of a daily rule
+// queried 3000 years later, or a SECONDLY rule whose BYxxx parts never
+// match. The caller decides what a query does with such an object;
+// objectSpan treats it as unbounded.
 var errTooComplex = errors.New("recurrence too complex to evaluate")
-
-// maxRecurSteps bounds the periods one rule iterator may visit, and the
-// instances one recurrence set may produce, before they reach the range
-// asked for.
-const maxRecurSteps = 100000
 
 // maxRecurYear ends every rule: instances after year 9999 cannot be
 // written as iCalendar values.
@@ -289,12 +286,22 @@ type recurIter struct {
 	hours  []int // the times of day for DAILY and coarser
 	mins   []int
 	secs   []int
+	// The candidates of the current period. A sub-daily period lists
+	// them (buf: at most 60×60 for HOURLY); a calendar period holds its
+	// days and reads candidate i as day i/len(times), time i%len(times)
+	// (cand), so one with millions of candidates (every second of a
+	// year) costs its days, not its candidates.
 	buf    []time.Time
-	bufAt  int
+	pdays  []time.Time
+	calPer bool  // the period's candidates are pdays × times
+	ncand  int   // candidates in the period
+	sel    []int // BYSETPOS's picks, by index, when selOn; else [at, ncand)
+	selOn  bool  // sel applies
+	at     int   // next index into sel, or the next candidate
+	budget *recurBudget
 	years  [2]*recurYear
 	yearAt int
 	count  int
-	steps  int
 	done   bool
 }
 
@@ -302,7 +309,7 @@ type recurIter struct {
 // date is true for a DATE DTSTART, whose rule then ignores BYHOUR,
 // BYMINUTE and BYSECOND (RFC 5545 3.3.10).
 func newRecurIter(r *recurRule, start time.Time, date bool) *recurIter {
-	it := &recurIter{r: r, start: start, freq: r.freq, step: r.interval}
+	it := &recurIter{r: r, start: start, freq: r.freq, step: r.interval, budget: newRecurBudget()}
 	if date && it.freq < freqDaily {
 		// Sub-daily rules on a DATE (invalid) step by whole days.
 		it.step = max(1, int(int64(r.interval)*int64(it.freq.unit())/int64(24*time.Hour)))
@@ -340,7 +347,9 @@ func newRecurIter(r *recurRule, start time.Time, date bool) *recurIter {
 		if len(by) == 0 {
 			return []int{dflt}
 		}
-		return slices.Sorted(slices.Values(by))
+		// Sorted and distinct (BYSECOND=59,60 is one second), so that
+		// candidate order is time order.
+		return slices.Compact(slices.Sorted(slices.Values(by)))
 	}
 	it.hours = pick(r.byHour, start.Hour())
 	it.mins = pick(r.byMinute, start.Minute())
@@ -394,17 +403,64 @@ func (it *recurIter) seek(target time.Time) {
 	}
 	if k-1 > it.k {
 		it.k = k - 1
-		it.buf, it.bufAt = it.buf[:0], 0
+		it.clearPeriod()
 	}
 }
 
+// clearPeriod forgets the candidates of the current period.
+func (it *recurIter) clearPeriod() {
+	it.buf, it.pdays, it.sel = it.buf[:0], it.pdays[:0], it.sel[:0]
+	it.calPer, it.selOn, it.ncand, it.at = false, false, 0, 0
+}
+
+// cand returns candidate i of the current period.
+func (it *recurIter) cand(i int) time.Time {
+	if !it.calPer {
+		return it.buf[i]
+	}
+	nm, ns := len(it.mins), len(it.secs)
+	per := len(it.hours) * nm * ns
+	d, j := it.pdays[i/per], i%per
+	return d.Add(time.Duration(it.hours[j/(nm*ns)])*time.Hour + time.Duration(it.mins[j/ns%nm])*time.Minute + time.Duration(it.secs[j%ns])*time.Second)
+}
+
+// take returns the next candidate of the current period, if any.
+func (it *recurIter) take() (time.Time, bool) {
+	if it.selOn {
+		if it.at >= len(it.sel) {
+			return time.Time{}, false
+		}
+		it.at++
+		return it.cand(it.sel[it.at-1]), true
+	}
+	if it.at >= it.ncand {
+		return time.Time{}, false
+	}
+	if it.at == 0 && it.cand(0).Before(it.start) {
+		// The period holding DTSTART: skip what precedes it by
+		// bisection, not one candidate at a time.
+		it.at = sort.Search(it.ncand, func(i int) bool { return !it.cand(i).Before(it.start) })
+		it.budget.spend(int64(bits.Len(uint(it.ncand))))
+		if it.at >= it.ncand {
+			return time.Time{}, false
+		}
+	}
+	it.at++
+	return it.cand(it.at - 1), true
+}
+
 // next returns the next instance, or false at the end of the rule. It
-// fails with errTooComplex after maxRecurSteps periods.
+// fails with errTooComplex when its budget (recurBudget) is spent.
 func (it *recurIter) next() (time.Time, bool, error) {
 	for {
-		for it.bufAt < len(it.buf) {
-			t := it.buf[it.bufAt]
-			it.bufAt++
+		for {
+			if !it.budget.spend(1) {
+				return time.Time{}, false, it.budget.err()
+			}
+			t, ok := it.take()
+			if !ok {
+				break
+			}
 			if t.Before(it.start) {
 				continue
 			}
@@ -418,12 +474,11 @@ func (it *recurIter) next() (time.Time, bool, error) {
 		if it.done {
 			return time.Time{}, false, nil
 		}
-		it.steps++
-		if it.steps > maxRecurSteps {
-			return time.Time{}, false, fmt.Errorf("%w: the rule needs more than %d periods", errTooComplex, maxRecurSteps)
-		}
-		it.buf, it.bufAt = it.buf[:0], 0
+		it.clearPeriod()
 		it.period()
+		if it.budget.exhausted() {
+			return time.Time{}, false, it.budget.err()
+		}
 	}
 }
 
@@ -469,6 +524,12 @@ func (it *recurIter) period() {
 		first = it.base.AddDate(0, 0, int(n))
 		if it.freq == freqWeekly {
 			ndays = 7
+		} else if it.months != 0 && it.months&(1<<first.Month()) == 0 {
+			// A day in a month BYMONTH excludes: go to the next month
+			// in one step, not one period per day.
+			next := dayNumber(time.Date(first.Year(), first.Month()+1, 1, 0, 0, 0, 0, time.UTC))
+			it.k = max(it.k, (next-dayNumber(it.base)+int64(it.step)-1)/int64(it.step))
+			return
 		}
 	default:
 		it.subDaily(k)
@@ -482,6 +543,9 @@ func (it *recurIter) period() {
 	yd, wd := first.YearDay(), first.Weekday()
 	yi := it.year(y)
 	for i := 0; i < ndays; {
+		// A day costs one unit of the budget, a month BYMONTH excludes
+		// one as a whole.
+		it.budget.spend(1)
 		mlen := yi.mlen[m]
 		if it.months != 0 && it.months&(1<<m) == 0 {
 			// Skip the rest of a month BYMONTH excludes.
@@ -489,14 +553,7 @@ func (it *recurIter) period() {
 			i, md, yd, wd = i+n, md+n, yd+n, (wd+time.Weekday(n))%7
 		} else {
 			if it.dayMatches(yi, m, md, yd, wd) {
-				d := time.Date(y, m, md, 0, 0, 0, 0, time.UTC)
-				for _, h := range it.hours {
-					for _, mi := range it.mins {
-						for _, sec := range it.secs {
-							it.buf = append(it.buf, d.Add(time.Duration(h)*time.Hour+time.Duration(mi)*time.Minute+time.Duration(sec)*time.Second))
-						}
-					}
-				}
+				it.pdays = append(it.pdays, time.Date(y, m, md, 0, 0, 0, 0, time.UTC))
 			}
 			i, md, yd, wd = i+1, md+1, yd+1, (wd+1)%7
 		}
@@ -508,6 +565,8 @@ func (it *recurIter) period() {
 			}
 		}
 	}
+	it.calPer = true
+	it.ncand = len(it.pdays) * len(it.hours) * len(it.mins) * len(it.secs)
 	it.setPos()
 }
 
@@ -563,6 +622,7 @@ func (it *recurIter) subDaily(k int64) {
 		return
 	}
 	p := time.Unix(it.base.Unix()+k*stride, 0).UTC()
+	it.budget.spend(1) // a second unit besides next's: a sub-daily period converts its instant
 	if p.Year() > maxRecurYear {
 		it.done = true
 		return
@@ -573,6 +633,10 @@ func (it *recurIter) subDaily(k int64) {
 		it.k = max(it.k, n)
 	}
 	py, pm, pd := p.Date()
+	if it.months != 0 && it.months&(1<<pm) == 0 {
+		skipTo(time.Date(py, pm+1, 1, 0, 0, 0, 0, time.UTC))
+		return
+	}
 	if !it.dayMatches(it.year(py), pm, pd, p.YearDay(), p.Weekday()) {
 		skipTo(truncDay(p).AddDate(0, 0, 1))
 		return
@@ -607,6 +671,8 @@ func (it *recurIter) subDaily(k int64) {
 		}
 		it.buf = append(it.buf, p)
 	}
+	it.ncand = len(it.buf)
+	it.budget.spend(int64(it.ncand))
 	it.setPos()
 }
 
@@ -615,25 +681,26 @@ func (it *recurIter) stride() int64 {
 	return int64(it.step) * int64(it.freq.unit()/time.Second)
 }
 
-// setPos applies BYSETPOS to the candidates of one period.
+// setPos applies BYSETPOS to the candidates of one period: it picks
+// their indexes, so a period is never listed whole.
 func (it *recurIter) setPos() {
-	if len(it.r.bySetPos) == 0 || len(it.buf) == 0 {
+	if len(it.r.bySetPos) == 0 || it.ncand == 0 {
 		return
 	}
-	n := len(it.buf)
-	var keep []time.Time
+	n := it.ncand
+	it.budget.spend(int64(len(it.r.bySetPos)))
 	for _, p := range it.r.bySetPos {
 		i := p - 1
 		if p < 0 {
 			i = n + p
 		}
 		if i >= 0 && i < n {
-			keep = append(keep, it.buf[i])
+			it.sel = append(it.sel, i)
 		}
 	}
-	slices.SortFunc(keep, time.Time.Compare)
-	keep = slices.Compact(keep)
-	it.buf = append(it.buf[:0], keep...)
+	slices.Sort(it.sel)
+	it.sel = slices.Compact(it.sel)
+	it.selOn = true
 }
 
 // dayMatches applies the day-level BYxxx parts (BYMONTH, BYWEEKNO,

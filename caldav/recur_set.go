@@ -509,8 +509,9 @@ type ruleSource struct {
 	err       error
 }
 
-func (tc *timeContext) newRuleSource(m *compInfo, r *recurRule) *ruleSource {
+func (tc *timeContext) newRuleSource(m *compInfo, r *recurRule, b *recurBudget) *ruleSource {
 	s := &ruleSource{it: newRecurIter(r, m.start.wall, m.allDay), m: m, r: r}
+	s.it.budget = b
 	if r.hasUntil {
 		switch {
 		case r.untilDate:
@@ -562,18 +563,21 @@ func (s *ruleSource) advance() {
 // lo (zero: from the beginning) until one after hi (zero: to the end), or
 // until fn returns false. EXDATEs and EXRULEs are applied, duplicates
 // dropped; overrides are not looked at. It fails with errTooComplex
-// when more than maxRecurSteps starts come before lo or hi.
+// when the set needs more than its budget (maxRecurWork, shared by its
+// rules, one unit for each start besides the rules' own work) before hi.
 func (tc *timeContext) eachStart(g *recurGroup, lo, hi time.Time, fn func(origStart) bool) error {
 	m := g.master
+	b := tc.budget()
+	defer b.close()
 	var rules, exrules []*ruleSource
 	for _, r := range m.rrules {
-		s := tc.newRuleSource(m, r)
+		s := tc.newRuleSource(m, r, b)
 		s.seek(lo)
 		s.advance()
 		rules = append(rules, s)
 	}
 	for _, r := range m.exrules {
-		s := tc.newRuleSource(m, r)
+		s := tc.newRuleSource(m, r, b)
 		s.seek(lo)
 		s.advance()
 		exrules = append(exrules, s)
@@ -582,7 +586,6 @@ func (tc *timeContext) eachStart(g *recurGroup, lo, hi time.Time, fn func(origSt
 	dtDone := false
 	rdAt := 0
 	var last time.Time
-	steps := 0
 	for {
 		// The smallest head among DTSTART, the rules and the RDATEs.
 		var cand origStart
@@ -617,8 +620,8 @@ func (tc *timeContext) eachStart(g *recurGroup, lo, hi time.Time, fn func(origSt
 		default:
 			dtDone = true
 		}
-		if steps++; steps > maxRecurSteps {
-			return fmt.Errorf("%w: more than %d instances", errTooComplex, maxRecurSteps)
+		if !b.spend(1) {
+			return b.err()
 		}
 		if !hi.IsZero() && cand.at.After(hi.Add(26*time.Hour)) {
 			return nil

@@ -115,7 +115,9 @@ func readVTimezone(comp *ical.Component) *vtimezone {
 			}
 			rule := vtzRule{r: r, start: start, from: from, to: to}
 			if r.infinite() {
-				z.rules = append(z.rules, rule)
+				if recursWithin(r, start, maxVTZWork) {
+					z.rules = append(z.rules, rule)
+				}
 				continue
 			}
 			it := newRecurIter(r, start, false)
@@ -141,6 +143,26 @@ func readVTimezone(comp *ical.Component) *vtimezone {
 // maxVTZOnsets bounds the listed onsets of one VTIMEZONE: the whole
 // history of a real zone has a few hundred.
 const maxVTZOnsets = 5000
+
+// maxVTZWork bounds one look-up of an observance rule without end (a
+// year's onsets cost a real rule some 200 units): a rule that never
+// matches costs that, not maxRecurWork, at each of the years an object
+// converts.
+const maxVTZWork = 20000
+
+// recursWithin reports whether rule r from start has two instances
+// within the work budget: an observance rule that never matches has no
+// onsets, and is not looked up again for every year.
+func recursWithin(r *recurRule, start time.Time, budget int64) bool {
+	it := newRecurIter(r, start, false)
+	it.budget.left = budget
+	for range 2 {
+		if _, ok, err := it.next(); !ok || err != nil {
+			return false
+		}
+	}
+	return true
+}
 
 // vtzRule is an observance rule without end.
 type vtzRule struct {
@@ -206,6 +228,7 @@ func (z *vtimezone) offsetAtYear(y int) int {
 		// The period before the one holding Jan 1 of y-1 is where the
 		// iterator starts: an instance before y is among the first.
 		it := newRecurIter(v.r, v.start, false)
+		it.budget.left = maxVTZWork
 		it.seek(jan1.AddDate(-2, 0, 0))
 		var at time.Time
 		for {
@@ -245,6 +268,7 @@ func (z *vtimezone) transitions(y int) []vtzTransition {
 			continue
 		}
 		it := newRecurIter(v.r, v.start, false)
+		it.budget.left = maxVTZWork
 		it.seek(jan1.AddDate(0, -1, 0))
 		for {
 			w, ok, err := it.next()

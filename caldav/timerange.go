@@ -1,6 +1,7 @@
 package caldav
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -51,6 +52,8 @@ type timeContext struct {
 	infos       map[*ical.Component]*compInfo
 	errs        map[*ical.Component]error
 	grouped     bool
+	workLeft    int64 // of maxObjectWork (recur_budget.go)
+	workSet     bool
 }
 
 // newTimeContext prepares evaluation of cal. floating is the zone for
@@ -149,7 +152,9 @@ func (tc *timeContext) componentOverlaps(comp *ical.Component, tr TimeRange) (bo
 		found = occMatches(o, tr)
 		return !found
 	})
-	if found {
+	if found || errors.Is(err, errTooComplex) {
+		// Too costly to decide within the budget: it matches, and the
+		// client gets the object to decide (docs/compatibility.md).
 		return true, nil
 	}
 	return false, err
@@ -438,8 +443,8 @@ func (tc *timeContext) alarmOverlaps(parent, alarm *ical.Component, tr TimeRange
 	offLo, offHi := t.offsets(ci.endRule.approx())
 	lo, hi := searchWindow(tr, ci.group, offLo, offHi)
 	err = tc.eachMasterOcc(ci.group, lo, hi, check)
-	if found {
-		return true, nil
+	if found || errors.Is(err, errTooComplex) {
+		return true, nil // as componentOverlaps
 	}
 	return false, err
 }
@@ -516,7 +521,8 @@ type instance struct {
 // 9.9 for its type. fn returns false to stop. tr must be bounded above
 // when the set is infinite. For a VFREEBUSY the one instance runs from
 // DTSTART to DTEND, or over its FREEBUSY periods. Used by expand (RFC
-// 4791 9.6.5) and free-busy (7.10).
+// 4791 9.6.5) and free-busy (7.10). A range holding more than
+// maxInstances instances of the master fails with errTooManyInstances.
 func (tc *timeContext) instances(comp *ical.Component, tr TimeRange, fn func(instance) bool) error {
 	if comp.Name == ical.CompFreeBusy {
 		return tc.freeBusyInstance(comp, tr, fn)
@@ -541,8 +547,11 @@ func (tc *timeContext) instances(comp *ical.Component, tr TimeRange, fn func(ins
 				if occMatches(o, tr) {
 					list = append(list, o)
 				}
-				return true
+				return len(list) <= maxInstances
 			})
+			if err == nil && len(list) > maxInstances {
+				err = errTooManyInstances
+			}
 			if err != nil {
 				return err
 			}
