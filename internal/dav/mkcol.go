@@ -15,7 +15,7 @@ import (
 // root and no properties. Errors are *Error: 400 for malformed XML or
 // another root element.
 func ParseMkcol(r io.Reader) (root xml.Name, props []PropertyValue, err error) {
-	d := NewDecoder(r)
+	d := newPropertyDecoder(r)
 	start, ok, err := ReadRoot(d)
 	if err != nil {
 		return xml.Name{}, nil, err

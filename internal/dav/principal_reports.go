@@ -143,10 +143,14 @@ var xmlUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "
 
 func (h *Handler) expandProps(ctx context.Context, res *Resource, reqs []expandReq, depth int) ([]Prop, error) {
 	pf := &Propfind{Kind: PropfindProp}
-	for _, q := range reqs {
-		if !containsName(pf.Props, q.name) {
+	var seen NameSet
+	byName := make(map[xml.Name]*expandReq, len(reqs))
+	for i := range reqs {
+		q := &reqs[i]
+		if seen.Add(q.name) {
 			pf.Props = append(pf.Props, q.name)
 		}
+		byName[q.name] = q // the last one counts
 	}
 	props, err := h.Props(ctx, res, pf)
 	if err != nil {
@@ -154,12 +158,7 @@ func (h *Handler) expandProps(ctx context.Context, res *Resource, reqs []expandR
 	}
 	for i := range props {
 		p := &props[i]
-		var q *expandReq
-		for j := range reqs {
-			if reqs[j].name == p.Name {
-				q = &reqs[j]
-			}
-		}
+		q := byName[p.Name]
 		if q == nil || len(q.sub) == 0 || p.Status != http.StatusOK || p.Raw != "" {
 			continue
 		}

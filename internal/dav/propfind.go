@@ -45,7 +45,7 @@ type Propfind struct {
 // Errors are *Error: 400 for malformed XML, another root element or both
 // prop and allprop/propname.
 func ParsePropfind(r io.Reader) (*Propfind, error) {
-	d := NewDecoder(r)
+	d := newPropertyDecoder(r)
 	root, ok, err := ReadRoot(d)
 	if err != nil {
 		return nil, err
@@ -58,6 +58,7 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 	}
 	pf := &Propfind{}
 	var prop, allprop, propname bool
+	var seenProps, seenInclude NameSet
 	for done := false; !done; {
 		t, err := d.Token()
 		if err != nil {
@@ -74,11 +75,11 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 			switch t.Name {
 			case DAVName("prop"):
 				prop = true
-				err = readPropValues(d, pf)
+				err = readPropValues(d, pf, &seenProps)
 			case DAVName("include"):
 				names, err = ReadNames(d)
 				for _, n := range names {
-					if !containsName(pf.Include, n) {
+					if seenInclude.Add(n) {
 						pf.Include = append(pf.Include, n)
 					}
 				}
@@ -115,7 +116,7 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 }
 
 // readPropValues reads the children of a PROPFIND's DAV:prop whole.
-func readPropValues(d *xml.Decoder, pf *Propfind) error {
+func readPropValues(d *xml.Decoder, pf *Propfind, seen *NameSet) error {
 	for {
 		t, err := d.Token()
 		if err != nil {
@@ -133,7 +134,7 @@ func readPropValues(d *xml.Decoder, pf *Propfind) error {
 			if err != nil {
 				return err
 			}
-			if !containsName(pf.Props, pv.Name) {
+			if seen.Add(pv.Name) {
 				pf.Props = append(pf.Props, pv.Name)
 				pf.Values = append(pf.Values, pv)
 			}

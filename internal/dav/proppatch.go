@@ -20,7 +20,7 @@ type PatchOp struct {
 // as are malformed XML and another root element. Unknown elements are
 // ignored (§17).
 func ParseProppatch(r io.Reader) ([]PatchOp, error) {
-	d := NewDecoder(r)
+	d := newPropertyDecoder(r)
 	root, ok, err := ReadRoot(d)
 	if err != nil {
 		return nil, err

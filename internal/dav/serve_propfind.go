@@ -122,6 +122,7 @@ func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf
 			}
 		}
 	default:
+		var dead deadIndex
 		for _, n := range pf.Props {
 			if render := pf.data[res.Type][n]; render != nil && res.Kind == KindObject {
 				p, err := render(res)
@@ -137,15 +138,12 @@ func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf
 			}
 			prop := Prop{Name: n, Status: http.StatusNotFound}
 			if h.mayBeDead(n) {
-				dead, err := res.deadProps(ctx)
+				v, ok, err := dead.lookup(ctx, res, n, len(pf.Props))
 				if err != nil {
 					return nil, err
 				}
-				for _, d := range dead {
-					if d.Namespace == n.Space && d.Name == n.Local {
-						prop = Prop{Name: n, Status: http.StatusOK, Raw: d.Value}
-						break
-					}
+				if ok {
+					prop = Prop{Name: n, Status: http.StatusOK, Raw: v}
 				}
 			}
 			out = append(out, prop)
