@@ -39,11 +39,10 @@ type Propfind struct {
 }
 
 // ParsePropfind parses a PROPFIND body (RFC 4918 §9.1, §14.20). An empty
-// body, or one of only whitespace, means allprop (§9.1); so does a
-// propfind element with none of prop, allprop and propname, which old
-// clients send for "everything". Unknown elements are ignored (§17).
-// Errors are *Error: 400 for malformed XML, another root element or both
-// prop and allprop/propname.
+// body, or one of only whitespace, means allprop (§9.1). Unknown elements
+// are ignored (§17). Errors are *Error: 400 for malformed XML, another
+// root element, and a propfind holding more than one, or none, of prop,
+// allprop and propname (§14.20 requires exactly one).
 func ParsePropfind(r io.Reader) (*Propfind, error) {
 	d := newPropertyDecoder(r)
 	root, ok, err := ReadRoot(d)
@@ -109,8 +108,10 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 	case propname:
 		pf.Kind = PropfindPropName
 		pf.Include = nil
-	default:
+	case allprop:
 		pf.Kind = PropfindAllProp
+	default:
+		return nil, Errorf(http.StatusBadRequest, "propfind holds none of prop, allprop and propname (RFC 4918 14.20)")
 	}
 	return pf, nil
 }

@@ -26,7 +26,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 		return h.mkcolElsewhere(r, t, p)
 	}
 	if t.kind != KindCollection {
-		return Errorf(http.StatusMethodNotAllowed, "a resource exists here already")
+		return existsError(r.Method, "a resource exists here already")
 	}
 	ct := t.ctype
 	if r.Method == "MKCALENDAR" && ct.CreateMethod() != "MKCALENDAR" {
@@ -34,7 +34,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 			"calendars can only be created in your calendar home (%s)", h.href(true, "calendars", p.Name))
 	}
 	if _, err := h.collection(ctx, p, ct.Kind(), t.slug); err == nil {
-		return Errorf(http.StatusMethodNotAllowed, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
+		return existsError(r.Method, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
 	} else if !errors.Is(err, backend.ErrNotFound) {
 		return err
 	}
@@ -72,6 +72,9 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 				results[i].Status = http.StatusFailedDependency
 			}
 		}
+		if r.Method == "MKCALENDAR" {
+			return h.writeMkcalendarFailure(w, r, results)
+		}
 		return writeMkcolFailure(w, r.Method, results)
 	}
 	u := ch.Update
@@ -86,7 +89,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 	}
 	if _, err := h.store.CreateCollection(ctx, p.ID, c, dead); err != nil {
 		if errors.Is(err, backend.ErrExists) { // created concurrently
-			return Errorf(http.StatusMethodNotAllowed, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
+			return existsError(r.Method, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
 		}
 		if errors.Is(err, backend.ErrInvalid) {
 			return Errorf(http.StatusForbidden, "%v", err)
@@ -94,6 +97,9 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 		return err
 	}
 	w.Header().Set("Location", h.collectionHref(ct, p.Name, t.slug))
+	if r.Method == "MKCALENDAR" {
+		w.Header().Set("Cache-Control", "no-cache") // RFC 4791 5.3.1
+	}
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusCreated)
 	return nil
@@ -126,7 +132,7 @@ func (h *Handler) mkcolElsewhere(r *http.Request, t target, p backend.Principal)
 	}
 	if t.kind == KindObject {
 		if _, err := h.store.GetObject(ctx, c.ID, t.object, false); err == nil {
-			return Errorf(http.StatusMethodNotAllowed, "a resource exists here already")
+			return existsError(r.Method, "a resource exists here already")
 		} else if !errors.Is(err, backend.ErrNotFound) {
 			return err
 		}
