@@ -93,6 +93,9 @@ func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf
 				out = append(out, Prop{Name: lp.Name, Status: http.StatusOK})
 			}
 		}
+		if res.Kind != KindObject {
+			out = append(out, Prop{Name: propContentType, Status: http.StatusOK}, Prop{Name: propContentLength, Status: http.StatusOK})
+		}
 		dead, err := res.deadProps(ctx)
 		if err != nil {
 			return nil, err
@@ -107,6 +110,13 @@ func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf
 			}
 			if v, ok := lp.Value(res); ok {
 				out = append(out, Prop{Name: lp.Name, Status: http.StatusOK, Inner: v})
+			}
+		}
+		for _, n := range []xml.Name{propContentType, propContentLength} {
+			if p, ok, err := h.listingProp(ctx, res, n); err != nil {
+				return nil, err
+			} else if ok {
+				out = append(out, p)
 			}
 		}
 		dead, err := res.deadProps(ctx)
@@ -134,6 +144,12 @@ func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf
 			}
 			if lp, ok := live.get(n); ok {
 				out = append(out, liveValue(lp, res))
+				continue
+			}
+			if p, ok, err := h.listingProp(ctx, res, n); err != nil {
+				return nil, err
+			} else if ok {
+				out = append(out, p)
 				continue
 			}
 			prop := Prop{Name: n, Status: http.StatusNotFound}
