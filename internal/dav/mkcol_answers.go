@@ -19,8 +19,11 @@ func existsError(method, format string, args ...any) *Error {
 // processes PROPPATCH's, all or nothing, so the answer is PROPPATCH's: 207
 // with one response for the Request-URI whose propstats give each
 // property's status (403, 409… for the failing ones, 424 for the
-// others); nothing was created. Extended MKCOL answers 403 with an
-// mkcol-response instead (RFC 5689 3, writeMkcolFailure).
+// others); nothing was created. A resourcetype that is not a calendar is
+// no property to set but the request's own precondition (RFC 5689 3,
+// DAV:valid-resourcetype), refused with 403 like an extended MKCOL's
+// (writeMkcolFailure): macOS Calendar's subscription MKCALENDAR expects
+// 201 or 403, and takes any 2xx for a created collection.
 func (h *Handler) writeMkcalendarFailure(w http.ResponseWriter, r *http.Request, results []Prop) error {
 	path, slash, err := DecodeHref(r.URL.EscapedPath())
 	if err != nil {
@@ -30,7 +33,6 @@ func (h *Handler) writeMkcalendarFailure(w http.ResponseWriter, r *http.Request,
 	if slash && href[len(href)-1] != '/' {
 		href += "/"
 	}
-	w.Header().Set("Cache-Control", "no-cache") // RFC 4791 5.3.1
 	ms := NewMultistatus(w, MultistatusOptions{})
 	err = ms.Response(href, results)
 	if err == nil {

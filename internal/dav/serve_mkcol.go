@@ -17,6 +17,10 @@ import (
 // (docs/compatibility.md).
 func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p backend.Principal) error {
 	ctx := r.Context()
+	if r.Method == "MKCALENDAR" {
+		// RFC 4791 5.3.1: every response, whatever its status.
+		w.Header().Set("Cache-Control", "no-cache")
+	}
 	// RFC 4918 9.3: a body of a type the server does not understand is
 	// 415, before anything else is looked at (litmus basic 14).
 	if ctype := r.Header.Get("Content-Type"); ctype != "" && r.ContentLength != 0 && !strings.Contains(strings.ToLower(ctype), "xml") {
@@ -53,7 +57,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 	ch := &CollectionChange{Creating: true}
 	var dead []backend.DeadProperty
 	results := make([]Prop, len(props))
-	failed := false
+	failed, badType := false, false
 	for i, pv := range props {
 		err := h.mkcolProp(ct, pv, ch, &dead)
 		results[i] = Prop{Name: pv.Name, Status: http.StatusOK}
@@ -61,6 +65,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 			de := AsError(err)
 			results[i].Status, results[i].Error = de.Status, conditionXML(de)
 			failed = true
+			badType = badType || de.Condition == DAVName("valid-resourcetype")
 			Logger(ctx).Info("MKCOL property refused", "path", r.URL.Path, "property", pv.Name.Local, "reason", de.Error())
 		}
 	}
@@ -72,7 +77,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 				results[i].Status = http.StatusFailedDependency
 			}
 		}
-		if r.Method == "MKCALENDAR" {
+		if r.Method == "MKCALENDAR" && !badType {
 			return h.writeMkcalendarFailure(w, r, results)
 		}
 		return writeMkcolFailure(w, r.Method, results)
@@ -97,9 +102,6 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 		return err
 	}
 	w.Header().Set("Location", h.collectionHref(ct, p.Name, t.slug))
-	if r.Method == "MKCALENDAR" {
-		w.Header().Set("Cache-Control", "no-cache") // RFC 4791 5.3.1
-	}
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusCreated)
 	return nil
