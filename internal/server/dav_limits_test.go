@@ -82,12 +82,23 @@ func TestDAVPathologicalBodies(t *testing.T) {
 	}
 	e.do(t, "alice", "PROPFIND", "/calendars/alice/deep/", "", "Depth: 0").want(t, http.StatusNotFound)
 
-	// Within the bounds, 10 000 names get a correct answer.
-	ms := e.do(t, "alice", "PROPFIND", cal, names(10_000), "Depth: 0").multistatus(t)
-	r := ms.response(t, cal)
-	for _, i := range []int{0, 5_000, 9_999} {
-		if s := r.propStatus(xml.Name{Space: "urn:x", Local: fmt.Sprintf("p%d", i)}); s != http.StatusNotFound {
-			t.Errorf("p%d: %d, want 404", i, s)
+	// Within the bounds, 10 000 names get a correct answer, from PROPFIND
+	// and from the REPORTs of both collection types.
+	props := strings.TrimSuffix(strings.TrimPrefix(names(10_000), `<D:propfind xmlns:D="DAV:" xmlns:X="urn:x">`), `</D:propfind>`)
+	e.put(t, "alice", ab+"c.vcf", card("limits-c", "C"), ctCard)
+	for _, tc := range []struct {
+		method, path, body, member string
+	}{
+		{"PROPFIND", cal, names(10_000), cal},
+		{"REPORT", cal, `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:X="urn:x">` + props + `<D:href>` + cal + `a.ics</D:href></C:calendar-multiget>`, cal + "a.ics"},
+		{"REPORT", ab, `<CR:addressbook-multiget xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav" xmlns:X="urn:x">` + props + `<D:href>` + ab + `c.vcf</D:href></CR:addressbook-multiget>`, ab + "c.vcf"},
+		{"REPORT", cal, `<D:sync-collection xmlns:D="DAV:" xmlns:X="urn:x"><D:sync-token/><D:sync-level>1</D:sync-level>` + props + `</D:sync-collection>`, cal + "a.ics"},
+	} {
+		r := e.do(t, "alice", tc.method, tc.path, tc.body, "Depth: 0").multistatus(t).response(t, tc.member)
+		for _, i := range []int{0, 5_000, 9_999} {
+			if s := r.propStatus(xml.Name{Space: "urn:x", Local: fmt.Sprintf("p%d", i)}); s != http.StatusNotFound {
+				t.Errorf("%s %s: p%d: %d, want 404", tc.method, tc.path, i, s)
+			}
 		}
 	}
 }
