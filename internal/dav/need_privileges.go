@@ -24,6 +24,12 @@ func needPrivileges(r *http.Request) *Error {
 	case slash || href == "":
 		href += "/"
 	}
+	return needPrivilegesOn(href, privilege)
+}
+
+// needPrivilegesOn is the need-privileges refusal for one privilege on the
+// resource href names.
+func needPrivilegesOn(href string, privilege xml.Name) *Error {
 	e := NewError(http.StatusForbidden, DAVName("need-privileges"), "%s belongs to another user", href)
 	e.ConditionBody = "<D:resource>" + hrefXML(href) + "<D:privilege>" + emptyElement(privilege) + "</D:privilege></D:resource>"
 	return e

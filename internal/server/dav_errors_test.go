@@ -53,6 +53,7 @@ func TestDAVNeedPrivileges(t *testing.T) {
 	t.Parallel()
 	e := newDAVEnv(t, envConfig{}, "alice", "bob")
 	e.put(t, "bob", "/calendars/bob/default/secret.ics", event("np-secret", "secret"), ctCal)
+	e.put(t, "alice", "/calendars/alice/default/mine.ics", event("np-mine", "mine"), ctCal)
 	for _, tc := range []struct {
 		method    string
 		path      string
@@ -70,6 +71,9 @@ func TestDAVNeedPrivileges(t *testing.T) {
 		{"COPY", "/calendars/bob/default/secret.ics", []string{"Destination: /calendars/alice/default/x.ics"}, "/calendars/bob/default/secret.ics", "read"},
 		{"MKCALENDAR", "/calendars/bob/new/", nil, "/calendars/bob/", "bind"},
 		{"MKCOL", "/addressbooks/bob/new/", nil, "/addressbooks/bob/", "bind"},
+		// A Destination in another user's collection needs bind there.
+		{"MOVE", "/calendars/alice/default/mine.ics", []string{"Destination: /calendars/bob/default/secret.ics"}, "/calendars/bob/default/", "bind"},
+		{"COPY", "/calendars/alice/default/mine.ics", []string{"Destination: /calendars/bob/default/secret.ics"}, "/calendars/bob/default/", "bind"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			r := e.do(t, "alice", tc.method, tc.path, "", tc.headers...)
@@ -87,11 +91,15 @@ func TestDAVNeedPrivileges(t *testing.T) {
 			// The same path for a user who does not exist, or for a
 			// resource of bob's that does not: the same answer.
 			for _, v := range [][2]string{{"/bob/", "/nob/"}, {"secret", "nosuch"}} {
-				other := strings.Replace(tc.path, v[0], v[1], 1)
-				if other == tc.path {
+				other, headers := strings.Replace(tc.path, v[0], v[1], 1), tc.headers
+				if strings.HasPrefix(tc.path, "/calendars/alice/") {
+					// The Destination is bob's: vary it instead.
+					other, headers = tc.path, []string{strings.Replace(tc.headers[0], v[0], v[1], 1)}
+				}
+				if other == tc.path && strings.Join(headers, "") == strings.Join(tc.headers, "") {
 					continue
 				}
-				o := e.do(t, "alice", tc.method, other, "", tc.headers...)
+				o := e.do(t, "alice", tc.method, other, "", headers...)
 				if o.Status != r.Status || strings.ReplaceAll(string(o.Body), v[1], v[0]) != string(r.Body) {
 					t.Errorf("%s answers\n%s\nbut %s\n%s", tc.path, r.Body, other, o.Body)
 				}
