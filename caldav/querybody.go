@@ -236,6 +236,7 @@ func reportRoot(body []byte, local string) (*xml.Decoder, error) {
 type propsReader struct {
 	prop, allprop, propname bool
 	names, include          []xml.Name
+	seenNames, seenInclude  dav.NameSet // linear dedup of names and include
 	data                    *calendarDataRequest
 }
 
@@ -256,7 +257,7 @@ func (r *propsReader) read(d *xml.Decoder, t xml.StartElement) (handled bool, er
 			// Read as a property value for its checks: the name
 			// must be writable back in the response.
 			pv, err := dav.ReadPropertyValue(d, t)
-			if err == nil && !containsXMLName(r.names, pv.Name) {
+			if err == nil && r.seenNames.Add(pv.Name) {
 				r.names = append(r.names, pv.Name)
 			}
 			return err
@@ -270,7 +271,7 @@ func (r *propsReader) read(d *xml.Decoder, t xml.StartElement) (handled bool, er
 	case dav.DAVName("include"):
 		_, err = readChildren(d, func(t xml.StartElement) error {
 			pv, err := dav.ReadPropertyValue(d, t)
-			if err == nil && !containsXMLName(r.include, pv.Name) {
+			if err == nil && r.seenInclude.Add(pv.Name) {
 				r.include = append(r.include, pv.Name)
 			}
 			return err
@@ -489,13 +490,4 @@ func nameForMessage(n xml.Name) string {
 		return "DAV:" + dav.Clip(n.Local)
 	}
 	return "{" + dav.Clip(n.Space) + "}" + dav.Clip(n.Local)
-}
-
-func containsXMLName(names []xml.Name, n xml.Name) bool {
-	for _, x := range names {
-		if x == n {
-			return true
-		}
-	}
-	return false
 }

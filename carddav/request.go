@@ -19,6 +19,7 @@ type reportProps struct {
 	// order lists a DAV:prop request's names as asked, address-data
 	// included, so the answer keeps the client's order.
 	order []xml.Name
+	seen  dav.NameSet // the names in order, found in one lookup
 	// addressData is the address-data request, nil when not asked.
 	addressData *addressDataRequest
 }
@@ -164,10 +165,8 @@ func parseProp(d *xml.Decoder, props *reportProps) error {
 		if err != nil {
 			return err
 		}
-		for _, n := range props.order {
-			if n == e.Name {
-				return nil // asked twice
-			}
+		if !props.seen.Add(e.Name) {
+			return nil // asked twice
 		}
 		props.order = append(props.order, e.Name)
 		if e.Name == dav.CardDAVName("address-data") {

@@ -15,12 +15,10 @@ import (
 // matched by namespace, never by prefix (clients.md §9.4): Apple declares
 // namespaces per element, DAVx5 and vdirsyncer use a default namespace,
 // vdirsyncer's ElementTree writes ns0:. Besides UTF-8 it reads bodies
-// declared as US-ASCII or ISO-8859-1.
-func NewDecoder(r io.Reader) *xml.Decoder {
-	d := xml.NewDecoder(r)
-	d.CharsetReader = charsetReader
-	return d
-}
+// declared as US-ASCII or ISO-8859-1. Every body's shape is bounded
+// (decode_limits.go): a body that nests too deep or holds too many
+// elements fails with an *Error as soon as the bound is passed.
+func NewDecoder(r io.Reader) *xml.Decoder { return newLimitedDecoder(r, MaxXMLElements) }
 
 func charsetReader(label string, r io.Reader) (io.Reader, error) {
 	switch strings.ToLower(label) {
@@ -111,6 +109,7 @@ func EndDocument(d *xml.Decoder) error {
 // names in order without duplicates; their content is skipped.
 func ReadNames(d *xml.Decoder) ([]xml.Name, error) {
 	var names []xml.Name
+	var seen NameSet
 	for {
 		t, err := d.Token()
 		if err != nil {
@@ -124,7 +123,7 @@ func ReadNames(d *xml.Decoder) ([]xml.Name, error) {
 			if err := checkNamespaceDecls(t.Attr); err != nil {
 				return nil, err
 			}
-			if !containsName(names, t.Name) {
+			if seen.Add(t.Name) {
 				names = append(names, t.Name)
 			}
 			if err := d.Skip(); err != nil {

@@ -138,9 +138,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		writeEndName(&b, de.Condition)
 	}
 	if de.Message != "" {
-		// RFC 4918 8.7: the error element may carry more; a message
-		// helps whoever reads the client's log.
-		b.WriteString(`<D:responsedescription>` + EscapeText(de.Message) + `</D:responsedescription>`)
+		// RFC 4918 16: DAV:error may hold elements of other namespaces
+		// (clients ignore them), and responsedescription belongs in a
+		// multistatus; the message for whoever reads the client's log
+		// is pgdav's own element.
+		b.WriteString(`<P:message xmlns:P="` + NSPgdav + `">` + EscapeText(de.Message) + `</P:message>`)
 	}
 	b.WriteString("</D:error>\n")
 	_, _ = w.Write([]byte(b.String()))

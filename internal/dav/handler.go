@@ -13,10 +13,13 @@ import (
 )
 
 // DAVHeader is the DAV response header (RFC 4918 10.1): compliance
-// classes 1 and 3, RFC 3744 access control (read-only
-// current-user-privilege-set), RFC 4791, RFC 6352 and RFC 5689. It starts
-// with "1" because Thunderbird drops the first token as a version.
-const DAVHeader = "1, 3, access-control, calendar-access, addressbook, extended-mkcol"
+// classes 1 and 3, RFC 4791, RFC 6352, RFC 5689, and RFC 7809's
+// calendar-no-timezone (objects may use a TZID without its VTIMEZONE). It
+// starts with "1" because Thunderbird drops the first token as a version.
+// access-control is not claimed: RFC 3744 is not served (no ACL method,
+// no DAV:acl); current-user-privilege-set, which clients read, is a
+// property any server may answer.
+const DAVHeader = "1, 3, calendar-access, addressbook, extended-mkcol, calendar-no-timezone"
 
 // maxXMLBody bounds PROPFIND, PROPPATCH and MKCOL bodies, which are small;
 // REPORT bodies (a multiget may list thousands of hrefs) have their own.
@@ -129,7 +132,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	// collections. The answer is the same whether the other user exists
 	// or not, so it reveals nothing.
 	if t.user != "" && !strings.EqualFold(t.user, p.Name) {
-		return Errorf(http.StatusForbidden, "this resource belongs to another user")
+		return needPrivileges(r)
 	}
 	switch r.Method {
 	case http.MethodOptions:

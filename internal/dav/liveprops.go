@@ -232,7 +232,8 @@ func supportedReports(res *Resource) (string, bool) {
 		switch res.Kind {
 		case KindPrincipal, KindPrincipals:
 			return "<D:supported-report><D:report>" + emptyElement(reportExpandProperty) + "</D:report></D:supported-report>" +
-				"<D:supported-report><D:report>" + emptyElement(reportPrincipalSearchPropSet) + "</D:report></D:supported-report>", true
+				"<D:supported-report><D:report>" + emptyElement(reportPrincipalSearchPropSet) + "</D:report></D:supported-report>" +
+				"<D:supported-report><D:report>" + emptyElement(reportPrincipalPropertySearch) + "</D:report></D:supported-report>", true
 		}
 		return "", true
 	}

@@ -15,7 +15,7 @@ import (
 // root and no properties. Errors are *Error: 400 for malformed XML or
 // another root element.
 func ParseMkcol(r io.Reader) (root xml.Name, props []PropertyValue, err error) {
-	d := NewDecoder(r)
+	d := newPropertyDecoder(r)
 	start, ok, err := ReadRoot(d)
 	if err != nil {
 		return xml.Name{}, nil, err
@@ -36,7 +36,7 @@ func ParseMkcol(r io.Reader) (root xml.Name, props []PropertyValue, err error) {
 			done = true
 		case xml.StartElement:
 			if t.Name == DAVName("set") {
-				props, err = readSet(d, props)
+				props, err = readSet(d, props, langOf(t, langOf(start, "")))
 			} else {
 				err = skip(d)
 			}
@@ -53,8 +53,8 @@ func ParseMkcol(r io.Reader) (root xml.Name, props []PropertyValue, err error) {
 
 // readSet reads the rest of a <D:set>, appending the values inside its
 // <D:prop> elements: PROPPATCH's reading of a set (readPatch).
-func readSet(d *xml.Decoder, props []PropertyValue) ([]PropertyValue, error) {
-	ops, err := readPatch(d, nil, false)
+func readSet(d *xml.Decoder, props []PropertyValue, lang string) ([]PropertyValue, error) {
+	ops, err := readPatch(d, nil, false, lang)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,9 @@ const (
 	NSCardDAV        = "urn:ietf:params:xml:ns:carddav" // RFC 6352
 	NSCalendarServer = "http://calendarserver.org/ns/"  // getctag and Apple extensions
 	NSAppleICal      = "http://apple.com/ns/ical/"      // calendar-color, calendar-order
+	// NSPgdav is pgdav's own namespace, for what no RFC defines: the
+	// message of an error body (error.go). A URN like the sync tokens'.
+	NSPgdav = "urn:pgdav:ns"
 )
 
 // Prefixes the multistatus writer declares once on its root element, so

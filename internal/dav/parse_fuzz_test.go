@@ -2,7 +2,10 @@ package dav
 
 import (
 	"encoding/xml"
+	"errors"
+	"net/http"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -97,6 +100,55 @@ func FuzzParseMkcol(f *testing.F) {
 				t.Fatalf("%d children, %d attribute lists", len(p.Children), len(p.ChildAttrs))
 			}
 			checkRaw(t, p)
+		}
+	})
+}
+
+// FuzzDecoder checks the bounded decoder against encoding/xml's own: on
+// any body it yields the same tokens until it refuses, refuses only with
+// an *Error of 400 or 413 and only for a body past one of its bounds, and
+// never lets such a body through.
+func FuzzDecoder(f *testing.F) {
+	addFixtureSeeds(f)
+	for _, s := range []string{
+		strings.Repeat("<a>", MaxXMLDepth+1),
+		strings.Repeat("<a>", MaxXMLDepth) + strings.Repeat("</a>", MaxXMLDepth),
+		"<a" + strings.Repeat(` b=""`, MaxXMLAttrs+1) + "/>",
+		`<a xmlns="urn:x"><b:c xmlns:b="urn:b" xml:lang="en">t</b:c></a>`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		got := NewDecoder(strings.NewReader(body))
+		want := xml.NewDecoder(strings.NewReader(body))
+		want.CharsetReader = charsetReader
+		depth, elements := 0, 0
+		for range 1 << 20 {
+			wt, werr := want.Token()
+			gt, gerr := got.Token()
+			if st, ok := wt.(xml.StartElement); ok {
+				depth++
+				elements++
+				if depth > MaxXMLDepth || elements > MaxXMLElements || len(st.Attr) > MaxXMLAttrs {
+					var de *Error
+					if !errors.As(gerr, &de) || (de.Status != http.StatusBadRequest && de.Status != http.StatusRequestEntityTooLarge) {
+						t.Fatalf("past a bound (depth %d, %d elements, %d attributes): %v, %v", depth, elements, len(st.Attr), gt, gerr)
+					}
+					return
+				}
+			}
+			if _, ok := wt.(xml.EndElement); ok {
+				depth--
+			}
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("encoding/xml: %v, %v; bounded: %v, %v", wt, werr, gt, gerr)
+			}
+			if werr != nil {
+				return
+			}
+			if !reflect.DeepEqual(xml.CopyToken(wt), xml.CopyToken(gt)) {
+				t.Fatalf("token %#v, want %#v", gt, wt)
+			}
 		}
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -34,25 +33,10 @@ func (h *Handler) principalReport(w http.ResponseWriter, r *http.Request, res *R
 				"principal-search-property-set is answered on principals and the principal collection")
 		}
 		return true, principalSearchPropertySet(w, r)
+	case reportPrincipalPropertySearch:
+		return true, h.principalPropertySearch(w, r, res, body)
 	}
 	return false, nil
-}
-
-// principalSearchPropertySet lists the principal properties a client may
-// search on (RFC 3744 9.5): the display name and the mail addresses.
-func principalSearchPropertySet(w http.ResponseWriter, r *http.Request) error {
-	if r.Header.Get("Depth") != "" && r.Header.Get("Depth") != "0" {
-		return Errorf(http.StatusBadRequest, "principal-search-property-set needs Depth: 0 (RFC 3744 9.5)")
-	}
-	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, err := io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>
-<D:principal-search-property-set xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/">`+
-		`<D:principal-search-property><D:prop><D:displayname/></D:prop><D:description xml:lang="en">Display name</D:description></D:principal-search-property>`+
-		`<D:principal-search-property><D:prop><C:calendar-user-address-set/></D:prop><D:description xml:lang="en">Calendar user address</D:description></D:principal-search-property>`+
-		`<D:principal-search-property><D:prop><CS:email-address-set/></D:prop><D:description xml:lang="en">Email address</D:description></D:principal-search-property>`+
-		"</D:principal-search-property-set>\n")
-	return err
 }
 
 // expandReq is one DAV:property of an expand-property body.
@@ -143,10 +127,14 @@ var xmlUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "
 
 func (h *Handler) expandProps(ctx context.Context, res *Resource, reqs []expandReq, depth int) ([]Prop, error) {
 	pf := &Propfind{Kind: PropfindProp}
-	for _, q := range reqs {
-		if !containsName(pf.Props, q.name) {
+	var seen NameSet
+	byName := make(map[xml.Name]*expandReq, len(reqs))
+	for i := range reqs {
+		q := &reqs[i]
+		if seen.Add(q.name) {
 			pf.Props = append(pf.Props, q.name)
 		}
+		byName[q.name] = q // the last one counts
 	}
 	props, err := h.Props(ctx, res, pf)
 	if err != nil {
@@ -154,12 +142,7 @@ func (h *Handler) expandProps(ctx context.Context, res *Resource, reqs []expandR
 	}
 	for i := range props {
 		p := &props[i]
-		var q *expandReq
-		for j := range reqs {
-			if reqs[j].name == p.Name {
-				q = &reqs[j]
-			}
-		}
+		q := byName[p.Name]
 		if q == nil || len(q.sub) == 0 || p.Status != http.StatusOK || p.Raw != "" {
 			continue
 		}

@@ -39,13 +39,12 @@ type Propfind struct {
 }
 
 // ParsePropfind parses a PROPFIND body (RFC 4918 §9.1, §14.20). An empty
-// body, or one of only whitespace, means allprop (§9.1); so does a
-// propfind element with none of prop, allprop and propname, which old
-// clients send for "everything". Unknown elements are ignored (§17).
-// Errors are *Error: 400 for malformed XML, another root element or both
-// prop and allprop/propname.
+// body, or one of only whitespace, means allprop (§9.1). Unknown elements
+// are ignored (§17). Errors are *Error: 400 for malformed XML, another
+// root element, and a propfind holding more than one, or none, of prop,
+// allprop and propname (§14.20 requires exactly one).
 func ParsePropfind(r io.Reader) (*Propfind, error) {
-	d := NewDecoder(r)
+	d := newPropertyDecoder(r)
 	root, ok, err := ReadRoot(d)
 	if err != nil {
 		return nil, err
@@ -58,6 +57,7 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 	}
 	pf := &Propfind{}
 	var prop, allprop, propname bool
+	var seenProps, seenInclude NameSet
 	for done := false; !done; {
 		t, err := d.Token()
 		if err != nil {
@@ -74,11 +74,11 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 			switch t.Name {
 			case DAVName("prop"):
 				prop = true
-				err = readPropValues(d, pf)
+				err = readPropValues(d, pf, &seenProps)
 			case DAVName("include"):
 				names, err = ReadNames(d)
 				for _, n := range names {
-					if !containsName(pf.Include, n) {
+					if seenInclude.Add(n) {
 						pf.Include = append(pf.Include, n)
 					}
 				}
@@ -108,14 +108,16 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 	case propname:
 		pf.Kind = PropfindPropName
 		pf.Include = nil
-	default:
+	case allprop:
 		pf.Kind = PropfindAllProp
+	default:
+		return nil, Errorf(http.StatusBadRequest, "propfind holds none of prop, allprop and propname (RFC 4918 14.20)")
 	}
 	return pf, nil
 }
 
 // readPropValues reads the children of a PROPFIND's DAV:prop whole.
-func readPropValues(d *xml.Decoder, pf *Propfind) error {
+func readPropValues(d *xml.Decoder, pf *Propfind, seen *NameSet) error {
 	for {
 		t, err := d.Token()
 		if err != nil {
@@ -133,7 +135,7 @@ func readPropValues(d *xml.Decoder, pf *Propfind) error {
 			if err != nil {
 				return err
 			}
-			if !containsName(pf.Props, pv.Name) {
+			if seen.Add(pv.Name) {
 				pf.Props = append(pf.Props, pv.Name)
 				pf.Values = append(pf.Values, pv)
 			}

@@ -31,7 +31,6 @@ func TestParsePropfind(t *testing.T) {
 	}{
 		{name: "empty", body: "", kind: PropfindAllProp},
 		{name: "whitespace", body: " \r\n\t ", kind: PropfindAllProp},
-		{name: "empty propfind element", body: `<propfind xmlns="DAV:"/>`, kind: PropfindAllProp},
 		{
 			name: "apple per-element xmlns",
 			body: fixtureBody(t, "apple-macos-calendar-04-propfind-principal.http"),
@@ -130,6 +129,11 @@ func TestParsePropfindErrors(t *testing.T) {
 		"unknown encoding":      `<?xml version="1.0" encoding="EBCDIC"?><propfind xmlns="DAV:"/>`,
 		"control character":     "<propfind xmlns=\"DAV:\">\x01</propfind>",
 		"prefix bound to empty": `<D:propfind xmlns:D="DAV:"><D:prop><bar:foo xmlns:bar=""/></D:prop></D:propfind>`, // litmus props 3
+		// RFC 4918 14.20: exactly one of prop, allprop, propname.
+		"empty propfind element":      `<propfind xmlns="DAV:"/>`,
+		"only unknown elements":       `<propfind xmlns="DAV:"><x:prop xmlns:x="urn:x"/><include/></propfind>`,
+		"prop in another namespace":   `<propfind xmlns="DAV:"><prop xmlns="urn:x"><getetag/></prop></propfind>`,
+		"only whitespace and comment": "<propfind xmlns=\"DAV:\">\n <!-- nothing --> </propfind>",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParsePropfind(strings.NewReader(body))

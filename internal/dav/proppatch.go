@@ -20,7 +20,7 @@ type PatchOp struct {
 // as are malformed XML and another root element. Unknown elements are
 // ignored (§17).
 func ParseProppatch(r io.Reader) ([]PatchOp, error) {
-	d := NewDecoder(r)
+	d := newPropertyDecoder(r)
 	root, ok, err := ReadRoot(d)
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func ParseProppatch(r io.Reader) ([]PatchOp, error) {
 			switch t.Name {
 			case DAVName("set"), DAVName("remove"):
 				instructions++
-				ops, err = readPatch(d, ops, t.Name.Local == "remove")
+				ops, err = readPatch(d, ops, t.Name.Local == "remove", langOf(t, langOf(root, "")))
 			default:
 				err = skip(d)
 			}
@@ -67,8 +67,9 @@ func ParseProppatch(r io.Reader) ([]PatchOp, error) {
 }
 
 // readPatch reads the rest of a <D:set> or <D:remove>, appending one
-// operation per property inside its <D:prop> elements.
-func readPatch(d *xml.Decoder, ops []PatchOp, remove bool) ([]PatchOp, error) {
+// operation per property inside its <D:prop> elements. lang is the
+// xml:lang in scope (of the set or an ancestor).
+func readPatch(d *xml.Decoder, ops []PatchOp, remove bool, lang string) ([]PatchOp, error) {
 	for {
 		t, err := d.Token()
 		if err != nil {
@@ -94,7 +95,7 @@ func readPatch(d *xml.Decoder, ops []PatchOp, remove bool) ([]PatchOp, error) {
 				}
 				continue
 			}
-			props, err := readProps(d)
+			props, err := readProps(d, langOf(t, lang))
 			if err != nil {
 				return nil, err
 			}
@@ -106,8 +107,10 @@ func readPatch(d *xml.Decoder, ops []PatchOp, remove bool) ([]PatchOp, error) {
 }
 
 // readProps reads the rest of a <D:prop> whose children are property
-// values.
-func readProps(d *xml.Decoder) ([]PropertyValue, error) {
+// values. A property without an xml:lang of its own gets lang, the one
+// in scope: RFC 4918 4.3 has the language of a property value kept with
+// it, and an inherited one belongs to it as much as its own (4.4).
+func readProps(d *xml.Decoder, lang string) ([]PropertyValue, error) {
 	var props []PropertyValue
 	for {
 		t, err := d.Token()
@@ -118,6 +121,9 @@ func readProps(d *xml.Decoder) ([]PropertyValue, error) {
 		case xml.EndElement:
 			return props, nil
 		case xml.StartElement:
+			if l := langOf(t, ""); l == "" && lang != "" {
+				t.Attr = append(t.Attr[:len(t.Attr):len(t.Attr)], xml.Attr{Name: xml.Name{Space: xmlURI, Local: "lang"}, Value: lang})
+			}
 			pv, err := ReadPropertyValue(d, t)
 			if err != nil {
 				return nil, err
@@ -125,4 +131,15 @@ func readProps(d *xml.Decoder) ([]PropertyValue, error) {
 			props = append(props, pv)
 		}
 	}
+}
+
+// langOf returns the xml:lang of e, or inherited if it has none (XML 1.0
+// 2.12: the attribute applies to the element and everything inside it).
+func langOf(e xml.StartElement, inherited string) string {
+	for _, a := range e.Attr {
+		if a.Name.Space == xmlURI && a.Name.Local == "lang" {
+			return a.Value
+		}
+	}
+	return inherited
 }

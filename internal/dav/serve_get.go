@@ -1,8 +1,6 @@
 package dav
 
 import (
-	"fmt"
-	"html"
 	"net/http"
 	"strconv"
 
@@ -53,31 +51,6 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, t target, p backen
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(full.Data)
-	}
-	return nil
-}
-
-func (h *Handler) listing(w http.ResponseWriter, r *http.Request, res *Resource) error {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if r.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
-		return nil
-	}
-	title := html.EscapeString(res.Href)
-	fmt.Fprintf(w, "<!doctype html>\n<meta charset=utf-8>\n<title>%s</title>\n<h1>%s</h1>\n<ul>\n", title, title)
-	err := h.members(r.Context(), res, &Propfind{Kind: PropfindProp}, func(m *Resource) error {
-		label := m.Href
-		if m.Collection != nil && m.Kind == KindCollection && m.Collection.DisplayName != "" {
-			label = m.Collection.DisplayName + " (" + m.Href + ")"
-		}
-		_, err := fmt.Fprintf(w, "<li><a href=\"%s\">%s</a></li>\n", html.EscapeString(m.Href), html.EscapeString(label))
-		return err
-	})
-	fmt.Fprint(w, "</ul>\n")
-	if err != nil {
-		Logger(r.Context()).Error("collection listing aborted", "err", err)
-		panic(http.ErrAbortHandler)
 	}
 	return nil
 }

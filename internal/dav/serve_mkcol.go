@@ -17,6 +17,10 @@ import (
 // (docs/compatibility.md).
 func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p backend.Principal) error {
 	ctx := r.Context()
+	if r.Method == "MKCALENDAR" {
+		// RFC 4791 5.3.1: every response, whatever its status.
+		w.Header().Set("Cache-Control", "no-cache")
+	}
 	// RFC 4918 9.3: a body of a type the server does not understand is
 	// 415, before anything else is looked at (litmus basic 14).
 	if ctype := r.Header.Get("Content-Type"); ctype != "" && r.ContentLength != 0 && !strings.Contains(strings.ToLower(ctype), "xml") {
@@ -26,7 +30,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 		return h.mkcolElsewhere(r, t, p)
 	}
 	if t.kind != KindCollection {
-		return Errorf(http.StatusMethodNotAllowed, "a resource exists here already")
+		return existsError(r.Method, "a resource exists here already")
 	}
 	ct := t.ctype
 	if r.Method == "MKCALENDAR" && ct.CreateMethod() != "MKCALENDAR" {
@@ -47,7 +51,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 		return h.writeError(cerr, ct, p, nil)
 	}
 	if err == nil {
-		return Errorf(http.StatusMethodNotAllowed, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
+		return existsError(r.Method, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
 	}
 	root, props, err := ParseMkcol(http.MaxBytesReader(w, r.Body, maxXMLBody))
 	if err != nil {
@@ -64,7 +68,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 	ch := &CollectionChange{Creating: true}
 	var dead []backend.DeadProperty
 	results := make([]Prop, len(props))
-	failed := false
+	failed, badType := false, false
 	for i, pv := range props {
 		err := h.mkcolProp(ct, pv, ch, &dead)
 		results[i] = Prop{Name: pv.Name, Status: http.StatusOK}
@@ -72,6 +76,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 			de := AsError(err)
 			results[i].Status, results[i].Error = de.Status, conditionXML(de)
 			failed = true
+			badType = badType || de.Condition == DAVName("valid-resourcetype")
 			Logger(ctx).Info("MKCOL property refused", "path", r.URL.Path, "property", pv.Name.Local, "reason", de.Error())
 		}
 	}
@@ -82,6 +87,9 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 			if results[i].Status == http.StatusOK {
 				results[i].Status = http.StatusFailedDependency
 			}
+		}
+		if r.Method == "MKCALENDAR" && !badType {
+			return h.writeMkcalendarFailure(w, r, results)
 		}
 		return writeMkcolFailure(w, r.Method, results)
 	}
@@ -100,7 +108,7 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 			if cerr := cond.Check(backend.State{Exists: true}, backend.State{}); cerr != nil {
 				return h.writeError(cerr, ct, p, nil)
 			}
-			return Errorf(http.StatusMethodNotAllowed, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
+			return existsError(r.Method, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
 		}
 		if errors.Is(err, backend.ErrInvalid) {
 			return Errorf(http.StatusForbidden, "%v", err)
@@ -140,7 +148,7 @@ func (h *Handler) mkcolElsewhere(r *http.Request, t target, p backend.Principal)
 	}
 	if t.kind == KindObject {
 		if _, err := h.store.GetObject(ctx, c.ID, t.object, false); err == nil {
-			return Errorf(http.StatusMethodNotAllowed, "a resource exists here already")
+			return existsError(r.Method, "a resource exists here already")
 		} else if !errors.Is(err, backend.ErrNotFound) {
 			return err
 		}

@@ -93,6 +93,9 @@ func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf
 				out = append(out, Prop{Name: lp.Name, Status: http.StatusOK})
 			}
 		}
+		if res.Kind != KindObject {
+			out = append(out, Prop{Name: propContentType, Status: http.StatusOK}, Prop{Name: propContentLength, Status: http.StatusOK})
+		}
 		dead, err := res.deadProps(ctx)
 		if err != nil {
 			return nil, err
@@ -109,6 +112,13 @@ func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf
 				out = append(out, Prop{Name: lp.Name, Status: http.StatusOK, Inner: v})
 			}
 		}
+		for _, n := range []xml.Name{propContentType, propContentLength} {
+			if p, ok, err := h.listingProp(ctx, res, n); err != nil {
+				return nil, err
+			} else if ok {
+				out = append(out, p)
+			}
+		}
 		dead, err := res.deadProps(ctx)
 		if err != nil {
 			return nil, err
@@ -122,6 +132,7 @@ func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf
 			}
 		}
 	default:
+		var dead deadIndex
 		for _, n := range pf.Props {
 			if render := pf.data[res.Type][n]; render != nil && res.Kind == KindObject {
 				p, err := render(res)
@@ -135,17 +146,20 @@ func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf
 				out = append(out, liveValue(lp, res))
 				continue
 			}
+			if p, ok, err := h.listingProp(ctx, res, n); err != nil {
+				return nil, err
+			} else if ok {
+				out = append(out, p)
+				continue
+			}
 			prop := Prop{Name: n, Status: http.StatusNotFound}
 			if h.mayBeDead(n) {
-				dead, err := res.deadProps(ctx)
+				v, ok, err := dead.lookup(ctx, res, n, len(pf.Props))
 				if err != nil {
 					return nil, err
 				}
-				for _, d := range dead {
-					if d.Namespace == n.Space && d.Name == n.Local {
-						prop = Prop{Name: n, Status: http.StatusOK, Raw: d.Value}
-						break
-					}
+				if ok {
+					prop = Prop{Name: n, Status: http.StatusOK, Raw: v}
 				}
 			}
 			out = append(out, prop)

@@ -40,18 +40,29 @@ func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, t target, p 
 	patch := backend.PropertyPatch{Target: pt, Cond: cond}
 	ch := &CollectionChange{}
 	results := make([]Prop, len(ops))
-	failed := false
+	var dead []PatchOp
+	refused := 0
 	for i, op := range ops {
-		perr := h.patchOne(res, op, &patch, ch)
+		isDead, perr := h.patchOne(res, op, ch)
 		results[i] = Prop{Name: op.Prop.Name, Status: http.StatusOK}
+		if isDead {
+			dead = append(dead, op)
+		}
 		if perr != nil {
 			de := AsError(perr)
 			results[i].Status = de.Status
 			results[i].Error = conditionXML(de)
-			failed = true
-			Logger(ctx).Info("PROPPATCH instruction refused", "path", r.URL.Path, "property", op.Prop.Name.Local, "reason", de.Error())
+			if refused == 0 {
+				Logger(ctx).Info("PROPPATCH instruction refused", "path", r.URL.Path, "property", op.Prop.Name.Local, "reason", de.Error())
+			}
+			refused++
 		}
 	}
+	if refused > 1 {
+		Logger(ctx).Info("PROPPATCH instructions refused", "path", r.URL.Path, "count", refused)
+	}
+	failed := refused > 0
+	patch.Set, patch.Remove = collapseDead(dead)
 	if failed {
 		for i := range results {
 			if results[i].Status == http.StatusOK {
@@ -74,30 +85,42 @@ func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, t target, p 
 	return finish(ctx, ms, err)
 }
 
-// patchOne checks one instruction and adds its effect to patch or ch.
-func (h *Handler) patchOne(res *Resource, op PatchOp, patch *backend.PropertyPatch, ch *CollectionChange) error {
+// patchOne checks one instruction: a writable live property of a
+// collection goes into ch; isDead says it is a dead property's, for
+// collapseDead.
+func (h *Handler) patchOne(res *Resource, op PatchOp, ch *CollectionChange) (isDead bool, err error) {
 	name := op.Prop.Name
 	if lp, ok := h.liveFor(res).get(name); ok || !h.mayBeDead(name) {
 		if ok && !lp.Protected && res.Kind == KindCollection {
-			return h.setCollectionLive(res, op, ch)
+			return false, h.setCollectionLive(res, op, ch)
 		}
-		return NewError(http.StatusForbidden, DAVName("cannot-modify-protected-property"),
+		return false, NewError(http.StatusForbidden, DAVName("cannot-modify-protected-property"),
 			"%s is a protected property", name.Local)
 	}
-	// Instructions apply in document order (RFC 4918 9.2): a later one on
-	// the same property replaces an earlier one.
-	patch.Set = slices.DeleteFunc(patch.Set, func(d backend.DeadProperty) bool {
-		return d.Namespace == name.Space && d.Name == name.Local
-	})
-	patch.Remove = slices.DeleteFunc(patch.Remove, func(n backend.PropertyName) bool {
-		return n.Namespace == name.Space && n.Name == name.Local
-	})
-	if op.Remove {
-		patch.Remove = append(patch.Remove, backend.PropertyName{Namespace: name.Space, Name: name.Local})
-		return nil
+	return true, nil
+}
+
+// collapseDead turns the dead property instructions into the patch's Set
+// and Remove. Instructions apply in document order (RFC 4918 9.2), so of
+// several on one property the last wins; they are collapsed from the end
+// with a set, not by searching the patch for each one, which made a
+// PROPPATCH quadratic in its properties.
+func collapseDead(ops []PatchOp) (set []backend.DeadProperty, remove []backend.PropertyName) {
+	var seen NameSet
+	for i := len(ops) - 1; i >= 0; i-- {
+		name := ops[i].Prop.Name
+		if !seen.Add(name) {
+			continue
+		}
+		if ops[i].Remove {
+			remove = append(remove, backend.PropertyName{Namespace: name.Space, Name: name.Local})
+		} else {
+			set = append(set, backend.DeadProperty{Namespace: name.Space, Name: name.Local, Value: ops[i].Prop.Raw})
+		}
 	}
-	patch.Set = append(patch.Set, backend.DeadProperty{Namespace: name.Space, Name: name.Local, Value: op.Prop.Raw})
-	return nil
+	slices.Reverse(set)
+	slices.Reverse(remove)
+	return set, remove
 }
 
 // setCollectionLive applies a writable live property of a collection.

@@ -77,6 +77,7 @@ func parseSyncCollection(body []byte) (*syncRequest, error) {
 	}
 	req := &syncRequest{}
 	var seenToken, seenLevel, seenLimit bool
+	var seenProps NameSet
 	once := func(seen *bool, what string) error {
 		if *seen {
 			return Errorf(http.StatusBadRequest, "sync-collection holds more than one %s", what)
@@ -127,12 +128,12 @@ func parseSyncCollection(body []byte) (*syncRequest, error) {
 					return nil, err
 				}
 			case DAVName("prop"):
-				props, err := readProps(d)
+				props, err := readProps(d, "")
 				if err != nil {
 					return nil, err
 				}
 				for _, pv := range props {
-					if !containsProp(req.props, pv.Name) {
+					if seenProps.Add(pv.Name) {
 						req.props = append(req.props, pv)
 					}
 				}
@@ -198,15 +199,6 @@ func readSyncLimit(d *xml.Decoder) (int, error) {
 			n = int(min(v, maxSyncNResults))
 		}
 	}
-}
-
-func containsProp(props []PropertyValue, n xml.Name) bool {
-	for _, p := range props {
-		if p.Name == n {
-			return true
-		}
-	}
-	return false
 }
 
 // clipText shortens client text quoted in a message.

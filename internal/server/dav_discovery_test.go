@@ -25,9 +25,10 @@ func TestDAVDiscovery(t *testing.T) {
 
 			// Well-known URIs, at the root and under the base path, for
 			// the methods clients probe them with, need no credentials.
-			wellKnown := []string{"/.well-known/caldav", "/.well-known/carddav"}
+			// With a trailing slash too: users type both.
+			wellKnown := []string{"/.well-known/caldav", "/.well-known/carddav", "/.well-known/caldav/", "/.well-known/carddav/"}
 			if base != "" {
-				wellKnown = append(wellKnown, base+"/.well-known/caldav", base+"/.well-known/carddav")
+				wellKnown = append(wellKnown, base+"/.well-known/caldav", base+"/.well-known/carddav", base+"/.well-known/caldav/", base+"/.well-known/carddav/")
 			}
 			for _, wk := range wellKnown {
 				for _, m := range []string{"GET", "PROPFIND"} {

@@ -45,8 +45,9 @@ func icalName(local string) xml.Name { return xml.Name{Space: nsICal, Local: loc
 
 func nameStr(n xml.Name) string { return "{" + n.Space + "}" + n.Local }
 
-// The DAV header every OPTIONS must carry (the exact list).
-const wantDAVHeader = "1, 3, access-control, calendar-access, addressbook, extended-mkcol"
+// The DAV header every OPTIONS must carry: no access-control, as RFC 3744
+// is not served; calendar-no-timezone, as RFC 7809 3.1 describes pgdav.
+const wantDAVHeader = "1, 3, calendar-access, addressbook, extended-mkcol, calendar-no-timezone"
 
 const testPassword = "correct horse battery"
 

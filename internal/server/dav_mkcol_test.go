@@ -98,7 +98,10 @@ func TestDAVMkcolRules(t *testing.T) {
 		return `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:I="http://apple.com/ns/ical/"><D:set><D:prop>` +
 			strings.Join(props, "") + `</D:prop></D:set></C:mkcalendar>`
 	}
-	mkcolResp, mkcalResp := dName("mkcol-response"), cName("mkcalendar-response")
+	// A refused extended MKCOL is 403 with an mkcol-response (RFC 5689
+	// 3); a refused MKCALENDAR processes its set as PROPPATCH does (RFC
+	// 4791 5.3.1, RFC 2518 12.13.2): 207, a multistatus.
+	mkcolResp, mkcalResp := dName("mkcol-response"), dName("multistatus")
 
 	for _, tc := range []struct {
 		name   string
@@ -129,14 +132,22 @@ func TestDAVMkcolRules(t *testing.T) {
 			root: mkcolResp, badProp: dName("resourcetype"), badCode: 403, badCond: dName("valid-resourcetype"), okProps: []xml.Name{dName("displayname")}},
 		{name: "bad timezone", method: "MKCALENDAR", path: "/calendars/alice/bad3/", body: mkcal(`<D:displayname>X</D:displayname>`, `<C:calendar-timezone>BEGIN:VCALENDAR&#13;
 END:VCALENDAR&#13;
-</C:calendar-timezone>`, `<X:d xmlns:X="urn:x">y</X:d>`), status: 403,
+</C:calendar-timezone>`, `<X:d xmlns:X="urn:x">y</X:d>`), status: 207,
 			root: mkcalResp, badProp: cName("calendar-timezone"), badCode: 403, badCond: cName("valid-calendar-data"), okProps: []xml.Name{dName("displayname"), {Space: "urn:x", Local: "d"}}},
-		{name: "bad component set", method: "MKCALENDAR", path: "/calendars/alice/bad4/", body: mkcal(`<I:calendar-color>#FFFFFF</I:calendar-color>`, `<C:supported-calendar-component-set><C:comp name="VBOGUS"/></C:supported-calendar-component-set>`), status: 403,
+		{name: "bad component set", method: "MKCALENDAR", path: "/calendars/alice/bad4/", body: mkcal(`<I:calendar-color>#FFFFFF</I:calendar-color>`, `<C:supported-calendar-component-set><C:comp name="VBOGUS"/></C:supported-calendar-component-set>`), status: 207,
 			root: mkcalResp, badProp: cName("supported-calendar-component-set"), badCode: 403, okProps: []xml.Name{icalName("calendar-color")}},
-		{name: "bad order", method: "MKCALENDAR", path: "/calendars/alice/bad5/", body: mkcal(`<D:displayname>X</D:displayname>`, `<I:calendar-order>first</I:calendar-order>`), status: 403,
+		{name: "bad order", method: "MKCALENDAR", path: "/calendars/alice/bad5/", body: mkcal(`<D:displayname>X</D:displayname>`, `<I:calendar-order>first</I:calendar-order>`), status: 207,
 			root: mkcalResp, badProp: icalName("calendar-order"), badCode: 409, okProps: []xml.Name{dName("displayname")}},
-		{name: "protected property", method: "MKCALENDAR", path: "/calendars/alice/bad6/", body: mkcal(`<D:displayname>X</D:displayname>`, `<D:getetag>"1"</D:getetag>`), status: 403,
+		{name: "protected property", method: "MKCALENDAR", path: "/calendars/alice/bad6/", body: mkcal(`<D:displayname>X</D:displayname>`, `<D:getetag>"1"</D:getetag>`), status: 207,
 			root: mkcalResp, badProp: dName("getetag"), badCode: 403, badCond: dName("cannot-modify-protected-property"), okProps: []xml.Name{dName("displayname")}},
+		// A resourcetype that is no calendar is the request's own
+		// precondition: 403 (macOS Calendar's subscriptions).
+		{name: "MKCALENDAR of another resourcetype", method: "MKCALENDAR", path: "/calendars/alice/bad6c/", body: mkcal(`<D:resourcetype><D:collection/><CS:subscribed xmlns:CS="http://calendarserver.org/ns/"/></D:resourcetype>`, `<D:displayname>X</D:displayname>`), status: 403,
+			root: cName("mkcalendar-response"), badProp: dName("resourcetype"), badCode: 403, badCond: dName("valid-resourcetype"), okProps: []xml.Name{dName("displayname")}},
+		{name: "protected sync-token", method: "MKCALENDAR", path: "/calendars/alice/bad6a/", body: mkcal(`<D:displayname>X</D:displayname>`, `<D:sync-token>urn:x</D:sync-token>`), status: 207,
+			root: mkcalResp, badProp: dName("sync-token"), badCode: 403, badCond: dName("cannot-modify-protected-property"), okProps: []xml.Name{dName("displayname")}},
+		{name: "protected supported-report-set", method: "MKCALENDAR", path: "/calendars/alice/bad6b/", body: mkcal(`<D:supported-report-set/>`, `<I:calendar-color>#FFFFFF</I:calendar-color>`), status: 207,
+			root: mkcalResp, badProp: dName("supported-report-set"), badCode: 403, badCond: dName("cannot-modify-protected-property"), okProps: []xml.Name{icalName("calendar-color")}},
 		{name: "protected property, extended MKCOL", method: "MKCOL", path: "/addressbooks/alice/bad7/", body: `<D:mkcol xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:set><D:prop><D:displayname>X</D:displayname><CS:getctag>1</CS:getctag></D:prop></D:set></D:mkcol>`, status: 403,
 			root: mkcolResp, badProp: csName("getctag"), badCode: 403, badCond: dName("cannot-modify-protected-property"), okProps: []xml.Name{dName("displayname")}},
 
@@ -149,11 +160,14 @@ END:VCALENDAR&#13;
 		{name: "MKCOL inside an address book", method: "MKCOL", path: "/addressbooks/alice/default/sub/", body: mkcolAB, status: 403, errorBody: crName("addressbook-collection-location-ok")},
 		{name: "MKCOL in the principal collection", method: "MKCOL", path: "/principals/alice/sub/", status: 403},
 
-		{name: "MKCALENDAR on an existing calendar", method: "MKCALENDAR", path: "/calendars/alice/default/", status: 405},
+		{name: "MKCALENDAR on an existing calendar", method: "MKCALENDAR", path: "/calendars/alice/default/", status: 403, errorBody: dName("resource-must-be-null")},
+		{name: "MKCALENDAR with a body on an existing calendar", method: "MKCALENDAR", path: "/calendars/alice/default/", body: mkcal(`<D:displayname>X</D:displayname>`), status: 403, errorBody: dName("resource-must-be-null")},
+		{name: "MKCALENDAR on the home", method: "MKCALENDAR", path: "/calendars/alice/", status: 403, errorBody: dName("resource-must-be-null")},
 		{name: "MKCOL on an existing address book", method: "MKCOL", path: "/addressbooks/alice/default/", body: mkcolAB, status: 405},
 		{name: "MKCOL on the home", method: "MKCOL", path: "/calendars/alice/", status: 405},
 		{name: "MKCOL on the principal", method: "MKCOL", path: "/principals/alice/", status: 405},
 		{name: "MKCOL on an object", method: "MKCOL", path: "/calendars/alice/default/ev.ics", status: 405},
+		{name: "MKCALENDAR on an object", method: "MKCALENDAR", path: "/calendars/alice/default/ev.ics", status: 403, errorBody: dName("resource-must-be-null")},
 
 		{name: "MKCALENDAR below a missing calendar", method: "MKCALENDAR", path: "/calendars/alice/nope/sub/", status: 409},
 		{name: "MKCOL below a missing address book", method: "MKCOL", path: "/addressbooks/alice/nope/sub/", status: 409},
@@ -171,6 +185,11 @@ END:VCALENDAR&#13;
 			if tc.errorBody.Local != "" {
 				r.condition(t, tc.status, tc.errorBody)
 			}
+			if tc.method == "MKCALENDAR" && (tc.status == http.StatusCreated || tc.status == http.StatusMultiStatus || tc.root.Local != "") {
+				if cc := r.Header.Get("Cache-Control"); cc != "no-cache" {
+					t.Errorf("Cache-Control %q, want no-cache (RFC 4791 5.3.1)", cc)
+				}
+			}
 			if tc.status == http.StatusCreated {
 				rt := e.propfind(t, "alice", tc.path, "0", dName("resourcetype")).response(t, tc.path).found(t, dName("resourcetype"))
 				if got := rt.childNames(); !sameNames(got, []xml.Name{dName("collection"), tc.rtype}) {
@@ -183,8 +202,16 @@ END:VCALENDAR&#13;
 				if root.Name != tc.root {
 					t.Fatalf("body root %s, want %s\n%s", nameStr(root.Name), nameStr(tc.root), r.Body)
 				}
+				container := root
+				if root.Name == dName("multistatus") {
+					rs := root.all(dName("response"))
+					if len(rs) != 1 || rs[0].child(dName("href")).Text != tc.path {
+						t.Fatalf("want one response for %s\n%s", tc.path, r.Body)
+					}
+					container = rs[0]
+				}
 				resp := &msResponse{}
-				for _, psn := range root.all(dName("propstat")) {
+				for _, psn := range container.all(dName("propstat")) {
 					ps := &msPropstat{Status: parseStatus(t, psn.child(dName("status")).Text), Props: psn.child(dName("prop")).Children, Error: psn.child(dName("error"))}
 					resp.Propstats = append(resp.Propstats, ps)
 				}

@@ -86,9 +86,12 @@ func New(cfg Config, store Store) *Server {
 	// RFC 6764 5: the well-known URIs redirect without authentication
 	// (Apple probes them before it has credentials), at the root and,
 	// for proxies that pass them through, under the base path.
+	// Users type them with a trailing slash too ({$}: that path only).
 	for _, prefix := range uniq("", s.dav.BasePath()) {
-		s.mux.HandleFunc(prefix+"/.well-known/caldav", s.wellKnown)
-		s.mux.HandleFunc(prefix+"/.well-known/carddav", s.wellKnown)
+		for _, p := range []string{"/.well-known/caldav", "/.well-known/carddav"} {
+			s.mux.HandleFunc(prefix+p, s.wellKnown)
+			s.mux.HandleFunc(prefix+p+"/{$}", s.wellKnown)
+		}
 	}
 	// Every other path is DAV. It bypasses the ServeMux, which would
 	// clean paths and redirect "//" or "/../" away before pgdav's own
