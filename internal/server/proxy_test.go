@@ -296,7 +296,7 @@ func TestForwardedClientInLogAndThrottle(t *testing.T) {
 		if strings.Join(remotes, " ") != strings.Join(want, " ") {
 			t.Errorf("trusted %q: logged %q, want %q", tc.trusted, remotes, want)
 		}
-		if n := s.auth.failures.add(tc.want, "other"); n != 2 {
+		if n := s.auth.failures.add(tc.want, "mallory"); n.addr != 2 {
 			t.Errorf("trusted %q: failures for %s = %d, want the earlier one counted", tc.trusted, tc.want, n)
 		}
 	}
