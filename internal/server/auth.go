@@ -21,6 +21,7 @@ import (
 // credentialStore is what authentication needs from the store.
 type credentialStore interface {
 	GetPrincipalCredentials(ctx context.Context, name string, coll *backend.CollectionKey) (backend.Credentials, error)
+	failureStore
 }
 
 // authenticator checks HTTP Basic credentials (RFC 7617).
@@ -68,7 +69,7 @@ func newAuthenticator(store credentialStore, ttl time.Duration, logger *slog.Log
 		key:      key,
 		hashSlot: make(chan struct{}, max(2, runtime.NumCPU())),
 		cache:    map[[32]byte]cachedCredential{},
-		failures: newFailureTracker(),
+		failures: newFailureTracker(store, logger),
 	}
 }
 
@@ -114,7 +115,7 @@ func (a *authenticator) authenticate(r *http.Request, coll *collectionRef) (back
 	if reason == "" && a.cached(cacheKey, hash) {
 		return cr.Principal, cr.Collection, nil
 	}
-	release, delay, err := a.failures.enter(ctx, ip, name)
+	release, delay, failed, err := a.failures.enter(ctx, ip, name)
 	if err != nil {
 		return backend.Principal{}, nil, err
 	}
@@ -125,13 +126,17 @@ func (a *authenticator) authenticate(r *http.Request, coll *collectionRef) (back
 	}
 	if ok && reason == "" {
 		a.remember(cacheKey, hash)
-		a.failures.succeeded(ip, name)
+		if failed {
+			if err := a.failures.succeeded(ctx, ip, name); err != nil {
+				a.logger.Warn("clearing login failures failed", "user", name, "remote", ip, "err", err)
+			}
+		}
 		return cr.Principal, cr.Collection, nil
 	}
 	if reason == "" {
 		reason = "wrong password"
 	}
-	a.fail(ip, name, reason, delay)
+	a.fail(ctx, ip, name, reason, delay)
 	a.failures.wait(ctx, delay)
 	return backend.Principal{}, nil, errBadCredentials
 }
@@ -150,10 +155,15 @@ func (a *authenticator) check(ctx context.Context, hash, password string) (bool,
 
 // fail records and logs a failed attempt; delay is what it waits when it
 // was throttled, and the log line then counts the throttled attempts.
-func (a *authenticator) fail(ip, name, reason string, delay time.Duration) {
-	c := a.failures.add(ip, name)
-	attrs := []any{"user", name, "remote", ip, "reason", reason,
-		"recent_failures_user", c.user, "recent_failures_user_remote", c.addr}
+func (a *authenticator) fail(ctx context.Context, ip, name, reason string, delay time.Duration) {
+	attrs := []any{"user", name, "remote", ip, "reason", reason}
+	// Counted even when the client has gone: its guess was verified.
+	c, err := a.failures.add(context.WithoutCancel(ctx), ip, name)
+	if err != nil {
+		attrs = append(attrs, "count_err", err)
+	} else {
+		attrs = append(attrs, "recent_failures_user", c.User, "recent_failures_user_remote", c.Address)
+	}
 	if delay > 0 {
 		attrs = append(attrs, "throttled", true, "delay", delay, "throttled_attempts", a.failures.throttled.Load())
 	}

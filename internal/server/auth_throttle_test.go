@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -255,5 +256,42 @@ func TestThrottleOneGuessAtATime(t *testing.T) {
 		if code := <-codes; code != http.StatusUnauthorized {
 			t.Fatalf("guess answered %d", code)
 		}
+	}
+}
+
+// Two nodes on one database count a guesser's failures together: the
+// guesses one node saw throttle the next on the other, and the real
+// user's correct password still goes through at once on both.
+func TestThrottleAcrossNodes(t *testing.T) {
+	t.Parallel()
+	a := newFixture(t, 0)
+	a.addUser(t, "alice", "pw")
+	b := &fixture{store: a.store, srv: New(Config{Logger: slog.New(slog.DiscardHandler)}, a.store), logs: a.logs}
+	b.srv.SetReady()
+	recA, recB := &sleepRecorder{}, &sleepRecorder{}
+	a.srv.auth.failures.sleep, b.srv.auth.failures.sleep = recA.sleep, recB.sleep
+	for i := range 5 {
+		f := a
+		if i%2 == 1 {
+			f = b
+		}
+		if code := f.login(t, "10.0.0.1", "alice", "guess"); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	if recA.count()+recB.count() != 0 {
+		t.Fatalf("the first five guesses waited: %v %v", recA.delays, recB.delays)
+	}
+	b.login(t, "10.0.0.1", "alice", "guess")
+	if recB.count() != 1 || recB.delays[0] != failureBaseDelay {
+		t.Fatalf("sixth guess, on the node that saw two: waited %v, want %v", recB.delays, failureBaseDelay)
+	}
+	for _, f := range []*fixture{a, b} {
+		if code := f.login(t, "10.0.0.2", "alice", "pw"); code != http.StatusMultiStatus {
+			t.Fatalf("correct password: %d", code)
+		}
+	}
+	if recA.count()+recB.count() != 1 {
+		t.Fatalf("a correct password waited: %v %v", recA.delays, recB.delays)
 	}
 }

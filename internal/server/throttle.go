@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"hash/maphash"
+	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pgdav/pgdav/backend"
 )
 
 // Login throttling.
@@ -34,22 +36,30 @@ import (
 // with many addresses gets one unthrottled try per fresh address per
 // failureWindow; that is the cost it pays.
 //
-// The counters live in this process: several nodes let a guesser try as
-// many times faster (README, "Login throttling").
+// The counters are kept in PostgreSQL (backend/loginfailure.go), so every
+// node judges a guesser by all its failures; the lanes are per node, so n
+// nodes verify at most n throttled guesses per user at a time.
 const (
 	failureFreeAddress = 5
 	failureFreeUser    = 10
 	failureWindow      = 15 * time.Minute
 	failureBaseDelay   = 250 * time.Millisecond
 	failureMaxDelay    = 10 * time.Second
-	failureMaxKeys     = 100000
 	throttleLanes      = 256
 )
 
+// failureStore keeps the failed-login counts where every node sees them.
+type failureStore interface {
+	LoginFailures(ctx context.Context, name, addr string, since time.Time) (backend.LoginFailures, error)
+	AddLoginFailure(ctx context.Context, name, addr string, at, since time.Time) (backend.LoginFailures, error)
+	ClearLoginFailures(ctx context.Context, name, addr string) error
+	PruneLoginFailures(ctx context.Context, before time.Time) (int64, error)
+}
+
 type failureTracker struct {
-	mu      sync.Mutex
-	entries map[string]*failureEntry
-	now     func() time.Time
+	store  failureStore
+	logger *slog.Logger
+	now    func() time.Time
 	// sleep waits out a failure's delay; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 
@@ -57,21 +67,11 @@ type failureTracker struct {
 	lanes [throttleLanes]chan struct{}
 
 	throttled atomic.Int64 // throttled attempts since start
+	pruned    atomic.Int64 // when counts out of the window were last deleted (Unix ns)
 }
 
-type failureEntry struct {
-	count int
-	last  time.Time
-}
-
-// failureCounts are the recent failures an attempt is judged by.
-type failureCounts struct {
-	user int // for the name, from every address
-	addr int // for the name, from this address
-}
-
-func newFailureTracker() *failureTracker {
-	f := &failureTracker{entries: map[string]*failureEntry{}, now: time.Now, sleep: sleepCtx, seed: maphash.MakeSeed()}
+func newFailureTracker(store failureStore, logger *slog.Logger) *failureTracker {
+	f := &failureTracker{store: store, logger: logger, now: time.Now, sleep: sleepCtx, seed: maphash.MakeSeed()}
 	for i := range f.lanes {
 		f.lanes[i] = make(chan struct{}, 1)
 	}
@@ -89,26 +89,26 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func userKey(name string) string         { return "u\x00" + strings.ToLower(name) }
-func userAddrKey(ip, name string) string { return "a\x00" + strings.ToLower(name) + "\x00" + ip }
+// counts are the recent failures an attempt for name from ip is judged by.
+func (f *failureTracker) counts(ctx context.Context, ip, name string) (backend.LoginFailures, error) {
+	return f.store.LoginFailures(ctx, name, ip, f.now().Add(-failureWindow))
+}
 
 // delay is what a failed attempt for name from ip costs: 0 while the pair
 // is not throttled, then doubling from failureBaseDelay up to
 // failureMaxDelay.
-func (f *failureTracker) delay(ip, name string) time.Duration {
-	f.mu.Lock()
-	c := failureCounts{user: f.countLocked(userKey(name)), addr: f.countLocked(userAddrKey(ip, name))}
-	f.mu.Unlock()
-	return throttleDelay(c)
+func (f *failureTracker) delay(ctx context.Context, ip, name string) (time.Duration, error) {
+	c, err := f.counts(ctx, ip, name)
+	return throttleDelay(c), err
 }
 
-func throttleDelay(c failureCounts) time.Duration {
+func throttleDelay(c backend.LoginFailures) time.Duration {
 	over := 0
-	if c.addr >= failureFreeAddress {
-		over = c.addr - failureFreeAddress + 1
+	if c.Address >= failureFreeAddress {
+		over = c.Address - failureFreeAddress + 1
 	}
-	if c.addr > 0 && c.user >= failureFreeUser {
-		over = max(over, c.user-failureFreeUser+1)
+	if c.Address > 0 && c.User >= failureFreeUser {
+		over = max(over, c.User-failureFreeUser+1)
 	}
 	if over == 0 {
 		return 0
@@ -119,20 +119,30 @@ func throttleDelay(c failureCounts) time.Duration {
 // enter is called before an uncached verification. When the attempt is
 // throttled it waits for the name's lane and returns the delay a failure
 // must then wait; release must be called once the attempt is answered
-// (after that delay).
-func (f *failureTracker) enter(ctx context.Context, ip, name string) (release func(), delay time.Duration, err error) {
-	if f.delay(ip, name) == 0 {
-		return func() {}, 0, nil
+// (after that delay). failed reports whether ip has failures for name,
+// which a success there clears.
+func (f *failureTracker) enter(ctx context.Context, ip, name string) (release func(), delay time.Duration, failed bool, err error) {
+	c, err := f.counts(ctx, ip, name)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if throttleDelay(c) == 0 {
+		return func() {}, 0, c.Address > 0, nil
 	}
 	lane := f.lanes[maphash.String(f.seed, strings.ToLower(name))%throttleLanes]
 	select {
 	case lane <- struct{}{}:
 	case <-ctx.Done():
-		return nil, 0, ctx.Err()
+		return nil, 0, false, ctx.Err()
 	}
 	f.throttled.Add(1)
 	// Failures counted while this attempt waited for the lane count too.
-	return func() { <-lane }, max(f.delay(ip, name), failureBaseDelay), nil
+	d, err := f.delay(ctx, ip, name)
+	if err != nil {
+		<-lane
+		return nil, 0, false, err
+	}
+	return func() { <-lane }, max(d, failureBaseDelay), true, nil
 }
 
 // wait sleeps out a failure's delay. It does not end when the client
@@ -143,50 +153,22 @@ func (f *failureTracker) wait(ctx context.Context, d time.Duration) {
 	}
 }
 
-func (f *failureTracker) countLocked(key string) int {
-	e, ok := f.entries[key]
-	if !ok {
-		return 0
-	}
-	if f.now().Sub(e.last) > failureWindow {
-		delete(f.entries, key)
-		return 0
-	}
-	return e.count
-}
-
 // add records a failure for name from ip and returns the counts with it.
-func (f *failureTracker) add(ip, name string) failureCounts {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// Now and then it deletes the counts that are out of the window.
+func (f *failureTracker) add(ctx context.Context, ip, name string) (backend.LoginFailures, error) {
 	now := f.now()
-	if len(f.entries) >= failureMaxKeys {
-		for k, e := range f.entries {
-			if now.Sub(e.last) > failureWindow {
-				delete(f.entries, k)
-			}
-		}
-		if len(f.entries) >= failureMaxKeys {
-			clear(f.entries)
+	if last := f.pruned.Load(); now.UnixNano()-last > int64(failureWindow) && f.pruned.CompareAndSwap(last, now.UnixNano()) {
+		if _, err := f.store.PruneLoginFailures(ctx, now.Add(-failureWindow)); err != nil {
+			f.logger.Warn("pruning old login failures failed; retrying later", "err", err)
 		}
 	}
-	var c failureCounts
-	for _, p := range []struct {
-		key string
-		n   *int
-	}{{userKey(name), &c.user}, {userAddrKey(ip, name), &c.addr}} {
-		*p.n = f.countLocked(p.key) + 1
-		f.entries[p.key] = &failureEntry{count: *p.n, last: now}
-	}
-	return c
+	return f.store.AddLoginFailure(ctx, name, ip, now, now.Add(-failureWindow))
 }
 
 // succeeded forgets the failures for name from ip after its password was
 // verified there: the typos of the user at that address. The name's count
 // from all addresses is left to expire, or the real user's logins would
 // clear a distributed guesser's record.
-func (f *failureTracker) succeeded(ip, name string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.entries, userAddrKey(ip, name))
+func (f *failureTracker) succeeded(ctx context.Context, ip, name string) error {
+	return f.store.ClearLoginFailures(ctx, name, ip)
 }

@@ -2,8 +2,12 @@ package server
 
 import (
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/backend/backendtest"
 )
 
 // The delay a failed attempt costs, after given failures: per user and
@@ -51,33 +55,50 @@ func TestThrottleDelay(t *testing.T) {
 		{name: "success keeps the user's count", failures: spread("alice", 12), succeeded: "10.1.0.1", ip: "10.1.0.2", user: "alice", want: 4 * failureBaseDelay},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
 			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-			f := newFailureTracker()
+			f := newFailureTracker(backendtest.New(t), slog.New(slog.DiscardHandler))
 			f.now = func() time.Time { return now }
 			for _, fl := range tc.failures {
 				for range fl.n {
-					f.add(fl.ip, fl.name)
+					if _, err := f.add(ctx, fl.ip, fl.name); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			if tc.succeeded != "" {
-				f.succeeded(tc.succeeded, "alice")
+				if err := f.succeeded(ctx, tc.succeeded, "alice"); err != nil {
+					t.Fatal(err)
+				}
 			}
 			now = now.Add(tc.later)
-			if got := f.delay(tc.ip, tc.user); got != tc.want {
-				t.Fatalf("delay(%s, %s) = %v, want %v", tc.ip, tc.user, got, tc.want)
+			got, err := f.delay(ctx, tc.ip, tc.user)
+			if err != nil || got != tc.want {
+				t.Fatalf("delay(%s, %s) = %v, %v; want %v", tc.ip, tc.user, got, err, tc.want)
 			}
 		})
 	}
 }
 
-// add reports both counts the decision is made on.
-func TestThrottleCounts(t *testing.T) {
+// The delay is a function of the two counts alone.
+func TestThrottleDelayOfCounts(t *testing.T) {
 	t.Parallel()
-	f := newFailureTracker()
-	f.add("10.0.0.1", "alice")
-	f.add("10.0.0.2", "Alice")
-	f.add("10.0.0.1", "bob")
-	if c := f.add("10.0.0.1", "ALICE"); c != (failureCounts{user: 3, addr: 2}) {
-		t.Fatalf("counts %+v, want user 3, addr 2", c)
+	for _, tc := range []struct {
+		user, addr int
+		want       time.Duration
+	}{
+		{0, 0, 0},
+		{4, 4, 0},
+		{5, 5, failureBaseDelay},
+		{9, 1, 0},
+		{10, 0, 0}, // an address that never failed for the name
+		{10, 1, failureBaseDelay},
+		{12, 6, 4 * failureBaseDelay},
+		{1000, 1000, failureMaxDelay},
+	} {
+		if got := throttleDelay(backend.LoginFailures{User: tc.user, Address: tc.addr}); got != tc.want {
+			t.Errorf("user %d, address %d: %v, want %v", tc.user, tc.addr, got, tc.want)
+		}
 	}
 }
