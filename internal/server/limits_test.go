@@ -129,8 +129,9 @@ func closedByServer(t *testing.T, c net.Conn) {
 func TestSlowClientsDoNotStarveOthers(t *testing.T) {
 	t.Parallel()
 	lim := DefaultLimits()
-	lim.ReadHeaderTimeout = 3 * time.Second
-	lim.ReadTimeout = 3 * time.Second
+	// Long enough for the setup on a loaded machine, short for a test.
+	lim.ReadHeaderTimeout = 5 * time.Second
+	lim.ReadTimeout = 5 * time.Second
 	lim.MaxConnsPerClient, lim.MaxRequestsPerClient = 1000, 1000
 	e := newLimitsEnv(t, lim, "")
 	client := e.client()
