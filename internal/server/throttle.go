@@ -28,7 +28,8 @@ import (
 //     an address that has failed for the name at least once.
 //
 // A throttled attempt holds its user's lane (one throttled verification at
-// a time per user name) from its verification until its failure's delay is
+// a time per user name; names share 256 lanes, so two names throttled at
+// once may take turns) from its verification until its failure's delay is
 // over, and the delay runs to its end even when the client hangs up. So a
 // guesser who stops waiting after the hash time still tries at most one
 // password per delay per user, whatever its concurrency, while a correct

@@ -1,11 +1,13 @@
 package backend_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/backend/backendtest"
 )
 
 // A name that ValidatePrincipalName accepts is one PostgreSQL can store
@@ -24,4 +26,19 @@ func FuzzPrincipalName(f *testing.F) {
 			t.Fatalf("accepted %q", s)
 		}
 	})
+}
+
+// Looking up a name no user can have is "not found", not a database
+// error about its encoding.
+func TestLookupOfImpossibleNames(t *testing.T) {
+	t.Parallel()
+	s := backendtest.New(t)
+	for _, name := range []string{"\xe9lise", "al\x00ice", "\xff\xfe", "a\x01b", strings.Repeat("a", 300), ""} {
+		if _, err := s.GetPrincipal(t.Context(), name); !errors.Is(err, backend.ErrNotFound) {
+			t.Errorf("GetPrincipal(%q): %v, want ErrNotFound", name, err)
+		}
+		if _, err := s.GetPrincipalCredentials(t.Context(), name, &backend.CollectionKey{Kind: backend.KindCalendar, Slug: "default"}); !errors.Is(err, backend.ErrNotFound) {
+			t.Errorf("GetPrincipalCredentials(%q): %v, want ErrNotFound", name, err)
+		}
+	}
 }
