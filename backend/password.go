@@ -38,6 +38,18 @@ func HashPassword(password string) (string, error) {
 		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
+// DummyHash returns the hash of a random password, made with the
+// parameters HashPassword uses: authentication verifies against it when a
+// user does not exist, so that an unknown name costs what a wrong password
+// costs.
+func DummyHash() string {
+	h, err := HashPassword(rand.Text())
+	if err != nil {
+		panic(err) // crypto/rand does not fail (Go 1.24)
+	}
+	return h
+}
+
 var errBadHash = errors.New("backend: unrecognised password hash")
 
 // CheckPassword reports whether password matches hash, a string made by

@@ -79,6 +79,9 @@ func (s *Store) CreatePrincipal(ctx context.Context, p Principal, passwordHash s
 
 // GetPrincipal returns the user whose name matches name case-insensitively.
 func (s *Store) GetPrincipal(ctx context.Context, name string) (Principal, error) {
+	if !principalName.MatchString(name) {
+		return Principal{}, unknownName(name)
+	}
 	p, err := scanPrincipal(s.pool.QueryRow(ctx,
 		`SELECT `+principalColumns+` FROM principals WHERE lower(name) = lower($1)`, name))
 	return p, notFound(err, "user %q", name)
@@ -106,6 +109,9 @@ type Credentials struct {
 // credentials saves each of them a round trip to the database.
 func (s *Store) GetPrincipalCredentials(ctx context.Context, name string, coll *CollectionKey) (Credentials, error) {
 	var cr Credentials
+	if !principalName.MatchString(name) {
+		return cr, unknownName(name)
+	}
 	if coll == nil {
 		var err error
 		cr.Principal, err = scanPrincipal(s.pool.QueryRow(ctx,
@@ -125,6 +131,13 @@ func (s *Store) GetPrincipalCredentials(ctx context.Context, name string, coll *
 		cr.Collection = &c
 	}
 	return cr, nil
+}
+
+// unknownName is the answer for a name no user can have (CreatePrincipal
+// refuses it): found without asking the database, which would refuse
+// invalid UTF-8 or a NUL byte with an error of its own.
+func unknownName(name string) error {
+	return fmt.Errorf("user %q: %w", name, ErrNotFound)
 }
 
 // ListPrincipals returns every user, ordered by name.

@@ -27,6 +27,7 @@ type serveConfig struct {
 	syncRetention   time.Duration
 	pprofListen     string
 	memoryLimitMiB  int
+	limits          server.Limits
 }
 
 func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) error {
@@ -55,6 +56,7 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	fs.fromEnv("pprof-listen", "PGDAV_PPROF_LISTEN")
 	fs.IntVar(&c.memoryLimitMiB, "memory-limit", defaultMemoryLimitMiB, "soft limit of the Go runtime's memory in MiB: garbage is collected rarely below it and eagerly near it (0: Go's own defaults; GOMEMLIMIT and GOGC, when set, win)")
 	fs.fromEnv("memory-limit", "PGDAV_MEMORY_LIMIT")
+	addLimits(fs, &c.limits)
 	rest, err := fs.parse(e, args)
 	if err != nil {
 		return err
@@ -76,6 +78,9 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	}
 	if c.syncMaxResults < 0 {
 		return usagef("--sync-max-results must not be negative")
+	}
+	if err := validateLimits(c.limits); err != nil {
+		return err
 	}
 	if c.memoryLimitMiB < 0 {
 		return usagef("--memory-limit must not be negative")
@@ -123,7 +128,7 @@ func serveCmd(ctx context.Context, e env, args []string, stopSignals func()) err
 	}
 	srv := server.New(server.Config{
 		AuthCacheTTL: c.authCacheTTL, BasePath: base, MaxResourceSize: c.maxResourceSize,
-		TrustedProxies: proxies, SyncMaxResults: c.syncMaxResults, Logger: logger,
+		TrustedProxies: proxies, SyncMaxResults: c.syncMaxResults, Limits: c.limits, Logger: logger,
 	}, db.store)
 	logger.Info("pgdav listening", "addr", ln.Addr().String(), "base_path", base+"/", "trusted_proxies", proxies.String())
 	for _, p := range proxies {

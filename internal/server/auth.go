@@ -21,6 +21,7 @@ import (
 // credentialStore is what authentication needs from the store.
 type credentialStore interface {
 	GetPrincipalCredentials(ctx context.Context, name string, coll *backend.CollectionKey) (backend.Credentials, error)
+	failureStore
 }
 
 // authenticator checks HTTP Basic credentials (RFC 7617).
@@ -54,8 +55,9 @@ type cachedCredential struct {
 }
 
 // dummyHash is verified against when the user does not exist, so that an
-// unknown name costs as much time as a wrong password.
-var dummyHash, _ = backend.HashPassword("pgdav-dummy-password")
+// unknown name costs as much time as a wrong password; it has the
+// parameters new hashes get.
+var dummyHash = backend.DummyHash()
 
 func newAuthenticator(store credentialStore, ttl time.Duration, logger *slog.Logger) *authenticator {
 	key := make([]byte, 32)
@@ -67,7 +69,7 @@ func newAuthenticator(store credentialStore, ttl time.Duration, logger *slog.Log
 		key:      key,
 		hashSlot: make(chan struct{}, max(2, runtime.NumCPU())),
 		cache:    map[[32]byte]cachedCredential{},
-		failures: newFailureTracker(),
+		failures: newFailureTracker(store, logger),
 	}
 }
 
@@ -83,6 +85,11 @@ type collectionRef struct {
 // authenticate returns the principal whose credentials r carries and,
 // when coll is not nil and the principal owns it, that collection (nil if
 // it does not exist), read in the same statement.
+//
+// Every attempt that is not a cache hit runs one password verification,
+// against the account's hash or, for an unknown name, a dummy one, so that
+// unknown, disabled and wrong-password logins cost the same time. Only
+// failures are delayed (throttle.go).
 func (a *authenticator) authenticate(r *http.Request, coll *collectionRef) (backend.Principal, *backend.Collection, error) {
 	name, password, ok := r.BasicAuth()
 	if !ok || name == "" {
@@ -90,42 +97,48 @@ func (a *authenticator) authenticate(r *http.Request, coll *collectionRef) (back
 	}
 	ctx := r.Context()
 	ip := remoteIP(r)
-	if err := a.failures.wait(ctx, ip, name); err != nil {
-		return backend.Principal{}, nil, err
-	}
 	var key *backend.CollectionKey
 	if coll != nil && strings.EqualFold(coll.user, name) {
 		key = &coll.key
 	}
 	cr, err := a.store.GetPrincipalCredentials(ctx, name, key)
+	hash, reason := cr.PasswordHash, ""
 	switch {
 	case errors.Is(err, backend.ErrNotFound):
-		a.check(ctx, dummyHash, password)
-		a.fail(ip, name, "unknown user")
-		return backend.Principal{}, nil, errBadCredentials
+		hash, reason = dummyHash, "unknown user"
 	case err != nil:
 		return backend.Principal{}, nil, err
+	case cr.Principal.Disabled:
+		reason = "account disabled"
 	}
-	p := cr.Principal
-	if p.Disabled {
-		a.fail(ip, name, "account disabled")
-		return backend.Principal{}, nil, errBadCredentials
+	cacheKey := a.cacheKey(name, password)
+	if reason == "" && a.cached(cacheKey, hash) {
+		return cr.Principal, cr.Collection, nil
 	}
-	cacheKey := a.cacheKey(p.Name, password)
-	if a.cached(cacheKey, cr.PasswordHash) {
-		return p, cr.Collection, nil
-	}
-	ok, err = a.check(ctx, cr.PasswordHash, password)
+	release, delay, failed, err := a.failures.enter(ctx, ip, name)
 	if err != nil {
 		return backend.Principal{}, nil, err
 	}
-	if !ok {
-		a.fail(ip, name, "wrong password")
-		return backend.Principal{}, nil, errBadCredentials
+	defer release()
+	ok, err = a.check(ctx, hash, password)
+	if err != nil {
+		return backend.Principal{}, nil, err
 	}
-	a.remember(cacheKey, cr.PasswordHash)
-	a.failures.reset(name)
-	return p, cr.Collection, nil
+	if ok && reason == "" {
+		a.remember(cacheKey, hash)
+		if failed {
+			if err := a.failures.succeeded(ctx, ip, name); err != nil {
+				a.logger.Warn("clearing login failures failed", "user", name, "remote", ip, "err", err)
+			}
+		}
+		return cr.Principal, cr.Collection, nil
+	}
+	if reason == "" {
+		reason = "wrong password"
+	}
+	a.fail(ctx, ip, name, reason, delay)
+	a.failures.wait(ctx, delay)
+	return backend.Principal{}, nil, errBadCredentials
 }
 
 // check verifies password against hash, waiting for a hashing slot.
@@ -140,9 +153,21 @@ func (a *authenticator) check(ctx context.Context, hash, password string) (bool,
 	return backend.CheckPassword(hash, password)
 }
 
-func (a *authenticator) fail(ip, name, reason string) {
-	n := a.failures.add(ip, name)
-	a.logger.Warn("authentication failed", "user", name, "remote", ip, "reason", reason, "recent_failures", n)
+// fail records and logs a failed attempt; delay is what it waits when it
+// was throttled, and the log line then counts the throttled attempts.
+func (a *authenticator) fail(ctx context.Context, ip, name, reason string, delay time.Duration) {
+	attrs := []any{"user", name, "remote", ip, "reason", reason}
+	// Counted even when the client has gone: its guess was verified.
+	c, err := a.failures.add(context.WithoutCancel(ctx), ip, name)
+	if err != nil {
+		attrs = append(attrs, "count_err", err)
+	} else {
+		attrs = append(attrs, "recent_failures_user", c.User, "recent_failures_user_remote", c.Address)
+	}
+	if delay > 0 {
+		attrs = append(attrs, "throttled", true, "delay", delay, "throttled_attempts", a.failures.throttled.Load())
+	}
+	a.logger.Warn("authentication failed", attrs...)
 }
 
 func (a *authenticator) cacheKey(name, password string) [32]byte {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -12,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/backend/backendtest"
 )
 
 func TestParseTrustedProxies(t *testing.T) {
@@ -271,7 +270,7 @@ func TestForwardedClientInLogAndThrottle(t *testing.T) {
 	} {
 		var logs bytes.Buffer
 		tp, _ := ParseTrustedProxies(tc.trusted)
-		s := New(Config{TrustedProxies: tp, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}, noUsers{})
+		s := New(Config{TrustedProxies: tp, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}, backendtest.New(t))
 		s.SetReady()
 		r := httptest.NewRequest("PROPFIND", "/", nil)
 		r.RemoteAddr = "127.0.0.1:40000"
@@ -296,17 +295,10 @@ func TestForwardedClientInLogAndThrottle(t *testing.T) {
 		if strings.Join(remotes, " ") != strings.Join(want, " ") {
 			t.Errorf("trusted %q: logged %q, want %q", tc.trusted, remotes, want)
 		}
-		if n := s.auth.failures.add(tc.want, "other"); n != 2 {
+		if n, err := s.auth.failures.add(t.Context(), tc.want, "mallory"); err != nil || n.Address != 2 {
 			t.Errorf("trusted %q: failures for %s = %d, want the earlier one counted", tc.trusted, tc.want, n)
 		}
 	}
-}
-
-// noUsers is a Store that knows no user; nothing else may be called.
-type noUsers struct{ Store }
-
-func (noUsers) GetPrincipalCredentials(context.Context, string, *backend.CollectionKey) (backend.Credentials, error) {
-	return backend.Credentials{}, backend.ErrNotFound
 }
 
 // The well-known redirect and a trusted proxy: the Location stays a path

@@ -31,7 +31,10 @@ type Config struct {
 	// SyncMaxResults caps the members of one sync-collection answer; a
 	// longer delta is paged (RFC 6578 3.6). 0 means no cap.
 	SyncMaxResults int
-	Logger         *slog.Logger
+	// Limits bound slow and hostile clients (limits.go); the zero value
+	// means DefaultLimits.
+	Limits Limits
+	Logger *slog.Logger
 }
 
 // DefaultMaxResourceSize is the largest calendar object or vCard accepted
@@ -60,6 +63,8 @@ type Server struct {
 	davAuth http.Handler
 
 	warnedUntrusted atomic.Bool // forwarded headers from an untrusted peer were logged
+
+	clients *clientLimiter // requests in progress per client (limits.go)
 }
 
 // New returns the handler for every pgdav URL. It answers DAV requests with
@@ -79,6 +84,11 @@ func New(cfg Config, store Store) *Server {
 	if cfg.MaxResourceSize <= 0 {
 		cfg.MaxResourceSize = DefaultMaxResourceSize
 	}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits()
+	}
+	s.cfg = cfg
+	s.clients = newClientLimiter(cfg.Limits.MaxRequestsPerClient)
 	s.dav = dav.NewHandler(dav.Config{BasePath: cfg.BasePath, MaxResourceSize: cfg.MaxResourceSize, SyncMaxResults: cfg.SyncMaxResults}, store,
 		caldav.NewType(cfg.MaxResourceSize, store), carddav.NewType(cfg.MaxResourceSize, carddav.DefaultMaxResults, store))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
@@ -119,7 +129,7 @@ func (s *Server) SetReady() { s.ready.Store(true) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.forwarded(s.logRequests(s.recoverPanics(http.HandlerFunc(s.route)))).ServeHTTP(w, r)
+	s.forwarded(s.logRequests(s.limitRequests(s.recoverPanics(http.HandlerFunc(s.route))))).ServeHTTP(w, r)
 }
 
 // healthz answers 200 while the process is up: a liveness probe that
@@ -187,19 +197,17 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 
 // Run serves h on ln until ctx is cancelled, then stops accepting
 // connections and lets in-flight requests finish for up to shutdownTimeout.
+// When h is a *Server, its Config.Limits and trusted proxies bound the
+// connections (limits_conn.go); otherwise DefaultLimits do.
 func Run(ctx context.Context, ln net.Listener, h http.Handler, shutdownTimeout time.Duration, logger *slog.Logger) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Uploads of large calendars may be slow; the body is bounded by
-		// size, so the read deadline is generous.
-		ReadTimeout: 5 * time.Minute,
-		// No WriteTimeout: a multistatus streams for as long as it has rows.
-		IdleTimeout:    2 * time.Minute,
-		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	lim, trusted := DefaultLimits(), TrustedProxies(nil)
+	if s, ok := h.(*Server); ok {
+		lim, trusted = s.cfg.Limits, s.cfg.TrustedProxies
 	}
+	ln = newConnLimiter(ln, lim.MaxConnsPerClient, trusted, logger)
+	srv := httpServer(h, lim)
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
