@@ -673,6 +673,13 @@ func TestSyncCollectionClientFixtures(t *testing.T) {
 	if got := parse(replay("apple-macos-calendar-19-report-sync-collection-home.http")); len(got.Responses) != 0 {
 		t.Errorf("home sync with its own token: %s", got.raw)
 	}
+	// The calendar changes (as Apple's steps 11-13 change it): the same
+	// token now gets a delta holding that calendar with its new getctag.
+	e.do(t, "alice", "PROPPATCH", syncCal, proppatchSet(`<I:calendar-color xmlns:I="http://apple.com/ns/ical/">#FF0000FF</I:calendar-color>`)).want(t, http.StatusMultiStatus)
+	delta := parse(replay("apple-macos-calendar-19-report-sync-collection-home.http"))
+	if ctag, _ := e.syncState(t, "alice", syncCal); len(delta.Responses) != 1 || delta.response(t, e.href(syncCal)).found(t, csName("getctag")).Text != ctag {
+		t.Errorf("home sync after a change of the calendar: %s", delta.raw)
+	}
 
 	// Address books: Apple Contacts, DAVx5 (Depth 0), Thunderbird (address-data, 400 on a bad token).
 	cardHref := e.href(syncBook + "card.vcf")
