@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pgdav/pgdav/backend/backendtest"
 )
@@ -220,5 +221,33 @@ func TestSyncCollectionHomeConcurrentWriters(t *testing.T) {
 		if !maps.Equal(views[c], truth) {
 			t.Errorf("client %d: view %v, home %v", c, views[c], truth)
 		}
+	}
+}
+
+// Pruning covers the homes' logs: once a deleted calendar's tombstone is
+// pruned, a home token from before the deletion gets
+// DAV:valid-sync-token (the client lists the home again, and cannot miss
+// the deletion), while a token from after it still gets its delta.
+func TestSyncCollectionHomePruning(t *testing.T) {
+	t.Parallel()
+	e := newDAVEnv(t, envConfig{}, "alice")
+	gone := syncHome + "gone/"
+	e.do(t, "alice", "MKCALENDAR", gone, "").want(t, http.StatusCreated)
+	old := e.sync(t, "alice", syncHome, syncXML("", "1", "", homeProps...))
+	e.do(t, "alice", "DELETE", gone, "").want(t, http.StatusNoContent)
+	recent := e.sync(t, "alice", syncHome, syncXML(old.token, "1", "", homeProps...))
+	if got := recent.deleted(t); !slices.Equal(got, []string{e.href(gone)}) {
+		t.Fatalf("the deletion: %s", recent.raw)
+	}
+	// Every tombstone recorded before this call is older than 1 ns.
+	if n, err := e.store.PruneTombstones(t.Context(), time.Nanosecond); err != nil || n < 1 {
+		t.Fatalf("PruneTombstones = %d, %v", n, err)
+	}
+	e.do(t, "alice", "REPORT", syncHome, syncXML(old.token, "1", "", homeProps...)).condition(t, http.StatusForbidden, dName("valid-sync-token"))
+	if a := e.sync(t, "alice", syncHome, syncXML(recent.token, "1", "", homeProps...)); len(a.Responses) != 0 || a.token != recent.token {
+		t.Fatalf("a token from after the pruned point: %s", a.raw)
+	}
+	if a := e.sync(t, "alice", syncHome, syncXML("", "1", "", homeProps...)); len(a.members(t)) != 1 {
+		t.Fatalf("a full home sync after pruning: %s", a.raw)
 	}
 }
