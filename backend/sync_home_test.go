@@ -369,6 +369,7 @@ func TestHomeChangesConcurrentWritersLoseNothing(t *testing.T) {
 			}
 		}()
 	}
+	t.Cleanup(wg.Wait) // no writer outlives the test, even a failed one
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	views := make([]map[string]int64, clients)

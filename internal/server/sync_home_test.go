@@ -181,6 +181,7 @@ func TestSyncCollectionHomeConcurrentWriters(t *testing.T) {
 			}
 		}()
 	}
+	t.Cleanup(wg.Wait) // no writer outlives the test, even a failed one
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	clients := []*davEnv{e, other}
