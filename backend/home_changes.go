@@ -236,8 +236,9 @@ func (s *Store) HomeSyncState(ctx context.Context, principalID int64, kind Colle
 // the home's row lock from the first statement to the commit: the
 // statement that compares starts after the lock is granted, so it sees
 // what every earlier catch-up committed, and the numbers are handed out
-// in commit order. Nothing else takes that lock but pruning, and it
-// takes no other lock, so it never waits in a cycle.
+// in commit order. Nothing else takes that lock but pruning (and a
+// principal's deletion, which holds nothing a catch-up needs), and its
+// holders wait for no other row lock, so none waits in a cycle.
 func (s *Store) catchUpHome(ctx context.Context, principalID int64, kind CollectionKind) (int64, error) {
 	var seq int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
