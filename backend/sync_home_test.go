@@ -446,3 +446,24 @@ func homePull(t *testing.T, f fixture, s *backend.Store, token *int64, view map[
 	t.Error("no end of pages")
 	return false
 }
+
+// A principal's deletion takes its homes' logs with it, also while a
+// catch-up is due (a collection changed since the last one).
+func TestHomeChangesPrincipalDeleted(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	f := newFixture(t)
+	f.homeSync(t, f.s, -1, 0)
+	f.put(t, f.cal.ID, "a.ics", "a", "one")
+	if err := f.s.DeletePrincipal(ctx, f.owner.Name); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(t, `SELECT count(*) FROM homes WHERE principal_id = $1`, f.owner.ID) +
+		f.count(t, `SELECT count(*) FROM home_changes WHERE principal_id = $1`, f.owner.ID); n != 0 {
+		t.Fatalf("%d rows of the deleted principal's homes left", n)
+	}
+	got, set, err := f.s.HomeChanges(ctx, backend.HomeChangeQuery{PrincipalID: f.owner.ID, Kind: backend.KindCalendar, Initial: true})
+	if err != nil || len(got) != 0 || set.Seq != 0 {
+		t.Fatalf("home of a deleted principal: %+v, %+v, %v", got, set, err)
+	}
+}
