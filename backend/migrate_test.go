@@ -44,7 +44,7 @@ func TestMigrateFreshAndIdempotent(t *testing.T) {
 	if len(done) != files || done[0] != "0001_init.sql" {
 		t.Fatalf("applied %v, want all of %d files", done, files)
 	}
-	for _, table := range []string{"principals", "collections", "objects", "object_bodies", "changes", "properties", "schema_migrations"} {
+	for _, table := range []string{"principals", "collections", "objects", "object_bodies", "changes", "properties", "schema_migrations", "homes", "home_changes"} {
 		if !tableExists(t, s, table) {
 			t.Errorf("table %s missing after migration", table)
 		}
@@ -304,5 +304,47 @@ func TestMigrate0007ObjectBodies(t *testing.T) {
 	}
 	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM object_bodies`).Scan(&bodies); err != nil || bodies != len(objects)+many-1 {
 		t.Fatalf("after a delete: %d bodies (%v), want %d", bodies, err, len(objects)+many-1)
+	}
+}
+
+// Migration 0008 adds the homes' change log, empty: the collections made
+// before it are every home's first changes once a home token is asked
+// for, and their writes go on as before.
+func TestMigrate0008HomeChanges(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := emptyStore(t)
+	if done, err := s.MigrateFS(ctx, migrationsUpTo(t, 7)); err != nil || len(done) != 7 {
+		t.Fatalf("migrating to 0007: applied %v, %v", done, err)
+	}
+	var principal, calID int64
+	err := s.Pool().QueryRow(ctx, `
+		WITH p AS (
+			INSERT INTO principals (name, password_hash) VALUES ('old', 'x') RETURNING id
+		), c AS (
+			INSERT INTO collections (principal_id, kind, slug, sync_seq)
+			SELECT id, k, s, 4 FROM p, (VALUES ('calendar', 'home'), ('calendar', 'work'), ('addressbook', 'book')) AS v(k, s)
+			RETURNING id, slug
+		)
+		SELECT (SELECT id FROM p), (SELECT id FROM c WHERE slug = 'home')`).Scan(&principal, &calID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := s.Migrate(ctx)
+	if err != nil || len(done) == 0 || done[0] != "0008_home_changes.sql" {
+		t.Fatalf("migrating from 0007: applied %v, %v", done, err)
+	}
+	got, set, err := s.HomeChanges(ctx, backend.HomeChangeQuery{PrincipalID: principal, Kind: backend.KindCalendar, Initial: true})
+	if err != nil || len(got) != 2 || got[0].Slug != "home" || got[1].Slug != "work" || set.Seq != 2 || got[0].Collection.SyncSeq != 4 {
+		t.Fatalf("first home sync after the migration: %+v, %+v, %v", got, set, err)
+	}
+	w := backend.ObjectWrite{CollectionID: calID, Name: "a.ics", UID: "a", Component: "VEVENT",
+		ContentType: "text/calendar", Data: []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")}
+	if _, _, err := s.PutObject(ctx, w, backend.Conditions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err = s.HomeChanges(ctx, backend.HomeChangeQuery{PrincipalID: principal, Kind: backend.KindCalendar, Since: set.Seq})
+	if err != nil || len(got) != 1 || got[0].Slug != "home" || got[0].Collection.SyncSeq != 5 {
+		t.Fatalf("home delta after a PUT: %+v, %v", got, err)
 	}
 }

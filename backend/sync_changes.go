@@ -390,8 +390,10 @@ const pruneBatch = 50
 // sync_floor to the highest sequence number it removed, so a token from
 // before that point gets ErrTokenExpired (DAV:valid-sync-token) and its
 // client does a full sync instead of missing a deletion. Rows of present
-// members are never removed: they are the listing of an initial sync. It
-// returns how many tombstones it removed.
+// members are never removed: they are the listing of an initial sync. The
+// homes' logs are pruned alike (tombstones of deleted collections, the
+// homes' sync_floor; pruneHomeTombstones). It returns how many tombstones
+// it removed.
 //
 // Collections are pruned in batches, one transaction each: it takes the
 // collections' row locks in id order (as writers and MOVE do, so no
@@ -441,5 +443,9 @@ func (s *Store) PruneTombstones(ctx context.Context, olderThan time.Duration) (i
 		}
 		total += n
 	}
-	return total, nil
+	n, err := s.pruneHomeTombstones(ctx, secs)
+	if err != nil {
+		return total, fmt.Errorf("backend: prune home tombstones: %w", err)
+	}
+	return total + n, nil
 }

@@ -45,11 +45,10 @@ func (h *Handler) load(ctx context.Context, t target, p backend.Principal) (*Res
 		res.Href = h.homeHref(t.ctype, p.Name)
 		// Apple reads the home's sync-token in its Depth-1 listing and
 		// syncs the home with it (clients.md §3).
-		cols, err := h.store.ListCollections(ctx, p.ID, t.ctype.Kind())
-		if err != nil {
+		var err error
+		if res.homeToken, err = h.homeToken(ctx, p, t.ctype.Kind()); err != nil {
 			return nil, err
 		}
-		res.homeToken = homeSyncToken(p.ID, t.ctype.Kind(), cols)
 	case KindCollection, KindObject:
 		c, err := h.collection(ctx, p, t.ctype.Kind(), t.slug)
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/pgdav/pgdav/backend"
 )
 
 func TestParseSyncCollection(t *testing.T) {
@@ -115,6 +117,56 @@ func FuzzParseSyncCollection(f *testing.F) {
 		}
 		if req.limit < 0 || req.limit > maxSyncNResults {
 			t.Fatalf("limit %d", req.limit)
+		}
+	})
+}
+
+// Home tokens name the owner, the kind and a revision of the home's
+// change log; the digests pgdav gave homes before (24 hex digits where
+// the revision is) never parse, so their clients list the home again.
+func TestHomeSyncTokens(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		id   int64
+		kind backend.CollectionKind
+		seq  int64
+	}{{1, backend.KindCalendar, 0}, {42, backend.KindAddressBook, 7}, {9223372036854775807, backend.KindCalendar, 9223372036854775807}} {
+		tok := homeSyncToken(tc.id, tc.kind, tc.seq)
+		if strings.ContainsAny(tok, " /?#[]@") || !strings.HasPrefix(tok, "urn:") {
+			t.Errorf("token %q is not an opaque URN", tok)
+		}
+		if _, _, _, ok := parseSyncToken(tok); ok {
+			t.Errorf("home token %q read as a collection's", tok)
+		}
+		id, kind, seq, ok := parseHomeSyncToken(tok)
+		if !ok || id != tc.id || kind != tc.kind || seq != tc.seq {
+			t.Errorf("%q → %d %s %d %v", tok, id, kind, seq, ok)
+		}
+	}
+	for _, bad := range []string{"", "urn:pgdav:sync:home:", "urn:pgdav:sync:home:1:calendar", "urn:pgdav:sync:home:1:calendar:",
+		// digests of the home's state, as pgdav issued them before 0008
+		"urn:pgdav:sync:home:1:calendar:3f2a9c0b11d4e5f60718293a", "urn:pgdav:sync:home:1:calendar:000000000000000000000123",
+		"urn:pgdav:sync:home:1:calendar:123456789012345678901234",
+		"urn:pgdav:sync:home:0:calendar:1", "urn:pgdav:sync:home:1:calendars:1", "urn:pgdav:sync:home:1:Calendar:1",
+		"urn:pgdav:sync:home:1:calendar:-1", "urn:pgdav:sync:home:1:calendar:01", "urn:pgdav:sync:home:01:calendar:1",
+		"urn:pgdav:sync:home:1:calendar:1:", "urn:pgdav:sync:home:1:calendar:1:YQ", "urn:pgdav:sync:1:1"} {
+		if _, _, _, ok := parseHomeSyncToken(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// Home tokens come from clients too: anything parses without panic, and
+// what is accepted is exactly a token homeSyncToken makes.
+func FuzzParseHomeSyncToken(f *testing.F) {
+	for _, s := range []string{"urn:pgdav:sync:home:1:calendar:2", "urn:pgdav:sync:home:7:addressbook:0",
+		"urn:pgdav:sync:home:1:calendar:3f2a9c0b11d4e5f60718293a", "", "urn:pgdav:sync:1:2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, kind, seq, ok := parseHomeSyncToken(s)
+		if ok && homeSyncToken(id, kind, seq) != s {
+			t.Fatalf("%q accepted as %d %s %d, which is %q", s, id, kind, seq, homeSyncToken(id, kind, seq))
 		}
 	})
 }

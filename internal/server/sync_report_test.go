@@ -547,9 +547,9 @@ func TestSyncCollectionAdvertised(t *testing.T) {
 }
 
 // A home's members are its collections: the first sync lists them with
-// the properties asked, a token of an unchanged home gets nothing, and
-// any change in the home (a collection created, deleted, changed) makes
-// its token invalid so that the client lists the home again.
+// the properties asked, a token of an unchanged home gets nothing, and a
+// change in the home (a collection created, deleted, changed) is the
+// next delta (sync_home_test.go has the rest).
 func TestSyncCollectionHome(t *testing.T) {
 	t.Parallel()
 	e := newDAVEnv(t, envConfig{}, "alice", "bob")
@@ -570,16 +570,26 @@ func TestSyncCollectionHome(t *testing.T) {
 	// Another home's token, and a member change in the home.
 	bobs := e.sync(t, "bob", "/calendars/bob/", syncXML("", "1", "", props...))
 	e.do(t, "alice", "REPORT", home, syncXML(bobs.token, "1", "", props...)).condition(t, http.StatusForbidden, dName("valid-sync-token"))
+	e.do(t, "alice", "REPORT", "/addressbooks/alice/", syncXML(first.token, "1", "", props...)).condition(t, http.StatusForbidden, dName("valid-sync-token"))
 	e.do(t, "alice", "REPORT", home, syncXML(first.token, "1", "", props...), "Depth: 1").want(t, http.StatusMultiStatus)
 	e.put(t, "alice", syncCal+"a.ics", event("home-a", "A"), ctCal)
-	e.do(t, "alice", "REPORT", home, syncXML(first.token, "1", "", props...)).condition(t, http.StatusForbidden, dName("valid-sync-token"))
+	changed := e.sync(t, "alice", home, syncXML(first.token, "1", "", props...))
+	if got := changed.members(t); len(got) != 1 || changed.token == first.token {
+		t.Fatalf("after a PUT: %s", changed.raw)
+	}
+	if ctag, _ := e.syncState(t, "alice", syncCal); changed.response(t, e.href(syncCal)).found(t, csName("getctag")).Text != ctag {
+		t.Errorf("the changed calendar's getctag is not the new one:\n%s", changed.raw)
+	}
 	e.do(t, "alice", "MKCALENDAR", home+"work/", "").want(t, http.StatusCreated)
 	second := e.sync(t, "alice", home, syncXML("", "1", "", props...))
 	if got := second.members(t); len(got) != 2 || second.token == first.token {
 		t.Fatalf("after MKCALENDAR: %s", second.raw)
 	}
 	e.do(t, "alice", "DELETE", home+"work/", "").want(t, http.StatusNoContent)
-	e.do(t, "alice", "REPORT", home, syncXML(second.token, "1", "", props...)).condition(t, http.StatusForbidden, dName("valid-sync-token"))
+	gone := e.sync(t, "alice", home, syncXML(second.token, "1", "", props...))
+	if got := gone.deleted(t); len(gone.Responses) != 1 || !slices.Equal(got, []string{e.href(home + "work/")}) {
+		t.Fatalf("after DELETE: %s", gone.raw)
+	}
 	// sync-level infinite: each collection with 403 sync-traversal-supported.
 	inf := e.sync(t, "alice", home, syncXML("", "infinite", "", props...))
 	for _, rn := range inf.Root.all(dName("response")) {
@@ -588,14 +598,21 @@ func TestSyncCollectionHome(t *testing.T) {
 			t.Errorf("infinite home sync:\n%s", inf.raw)
 		}
 	}
-	// The address book home alike; a limit below the number of collections cannot be met.
+	// The address book home alike; a limit below the number of
+	// collections pages the answer (RFC 6578 3.6).
 	book := e.sync(t, "alice", "/addressbooks/alice/", syncXML("", "1", "", `<D:displayname/>`))
 	if len(book.members(t)) != 1 {
 		t.Fatalf("address book home: %s", book.raw)
 	}
 	e.do(t, "alice", "MKCOL", "/addressbooks/alice/more/", "").want(t, http.StatusCreated)
-	e.do(t, "alice", "REPORT", "/addressbooks/alice/", syncXML("", "1", syncLimit(1), `<D:displayname/>`)).
-		condition(t, http.StatusInsufficientStorage, dName("number-of-matches-within-limits"))
+	page := e.sync(t, "alice", "/addressbooks/alice/", syncXML("", "1", syncLimit(1), `<D:displayname/>`))
+	if len(page.members(t)) != 1 || !page.truncated(t, e.href("/addressbooks/alice/")) {
+		t.Fatalf("address book home, nresults 1: %s", page.raw)
+	}
+	rest := e.sync(t, "alice", "/addressbooks/alice/", syncXML(page.token, "1", syncLimit(1), `<D:displayname/>`))
+	if len(rest.members(t)) != 1 || rest.truncated(t, e.href("/addressbooks/alice/")) {
+		t.Fatalf("address book home, second page: %s", rest.raw)
+	}
 }
 
 // The client fixtures replayed: each client's own request, headers and
@@ -655,6 +672,13 @@ func TestSyncCollectionClientFixtures(t *testing.T) {
 	vars["home_sync_token"] = home.token
 	if got := parse(replay("apple-macos-calendar-19-report-sync-collection-home.http")); len(got.Responses) != 0 {
 		t.Errorf("home sync with its own token: %s", got.raw)
+	}
+	// The calendar changes (as Apple's steps 11-13 change it): the same
+	// token now gets a delta holding that calendar with its new getctag.
+	e.do(t, "alice", "PROPPATCH", syncCal, proppatchSet(`<I:calendar-color xmlns:I="http://apple.com/ns/ical/">#FF0000FF</I:calendar-color>`)).want(t, http.StatusMultiStatus)
+	delta := parse(replay("apple-macos-calendar-19-report-sync-collection-home.http"))
+	if ctag, _ := e.syncState(t, "alice", syncCal); len(delta.Responses) != 1 || delta.response(t, e.href(syncCal)).found(t, csName("getctag")).Text != ctag {
+		t.Errorf("home sync after a change of the calendar: %s", delta.raw)
 	}
 
 	// Address books: Apple Contacts, DAVx5 (Depth 0), Thunderbird (address-data, 400 on a bad token).
