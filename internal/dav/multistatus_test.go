@@ -375,7 +375,10 @@ func TestMultistatusMemory(t *testing.T) {
 	if large >= 2*100*small {
 		t.Errorf("100 000 responses: %v allocations, want < 2×100×%v", large, small)
 	}
-	if large > small+2 {
+	// A few allocations of slack: a collection during the long run may
+	// empty the buffer pool, which then allocates its buffers again. An
+	// allocation per response would add 99 000.
+	if large > small+16 {
 		t.Errorf("allocations grow with the answer: %v for 1 000 responses, %v for 100 000", small, large)
 	}
 
