@@ -204,6 +204,9 @@ func (*Type) ValidateObject(data []byte, contentType string, c *backend.Collecti
 	if err == nil {
 		err = checkLimits(cal) // RFC 4791 5.3.2.1: what the engine can answer for
 	}
+	if err == nil {
+		err = checkAttendees(cal)
+	}
 	if err != nil {
 		return dav.ObjectMeta{}, err
 	}

@@ -15,10 +15,8 @@ import (
 // PUT enforces with their preconditions (5.3.2.1). They are what the time
 // engine can answer for: values it can write back as iCalendar (years
 // 0001–9999 in UTC; instances end in 9999, maxRecurYear) and recurrence
-// sets it can walk within its budget (recur_budget.go). There is no
-// CALDAV:max-attendees-per-instance: pgdav has no such limit (RFC 4791
-// 5.2.9: without the property, there is none), an object's size is
-// bounded by max-resource-size and an expansion's by maxExpandBytes.
+// sets it can walk within its budget (recur_budget.go). Attendees have
+// their own limit (limits_attendees.go).
 var (
 	minDateTime = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
 	maxDateTime = time.Date(maxRecurYear, time.December, 31, 23, 59, 59, 0, time.UTC)
@@ -47,6 +45,7 @@ func limitProps() []dav.LiveProp {
 		{Name: dav.CalDAVName(condMinDateTime), Protected: true, Value: value(utcValue(minDateTime))},
 		{Name: dav.CalDAVName(condMaxDateTime), Protected: true, Value: value(utcValue(maxDateTime))},
 		{Name: dav.CalDAVName(condMaxInstances), Protected: true, Value: value(strconv.Itoa(maxInstances))},
+		{Name: dav.CalDAVName(condMaxAttendees), Protected: true, Value: value(strconv.Itoa(maxAttendeesPerInstance))},
 	}
 }
 

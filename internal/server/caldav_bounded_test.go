@@ -236,13 +236,31 @@ func TestCalendarLimitsAdvertised(t *testing.T) {
 	r := e.propfind(t, "alice", "/calendars/alice/default/", "0",
 		cName("max-instances"), cName("min-date-time"), cName("max-date-time"), cName("max-attendees-per-instance")).
 		response(t, e.href("/calendars/alice/default/"))
-	for name, want := range map[string]string{"max-instances": "10000", "min-date-time": "00010101T000000Z", "max-date-time": "99991231T235959Z"} {
+	for name, want := range map[string]string{"max-instances": "10000", "min-date-time": "00010101T000000Z",
+		"max-date-time": "99991231T235959Z", "max-attendees-per-instance": "1000"} {
 		if got := r.found(t, cName(name)).Text; got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
-	// No limit on attendees: not advertised (RFC 4791 5.2.9).
-	if st := r.propStatus(cName("max-attendees-per-instance")); st != http.StatusNotFound {
-		t.Errorf("max-attendees-per-instance: status %d, want 404", st)
+}
+
+// TestPUTRefusesTooManyAttendees: an instance with more attendees than
+// the calendar advertises is 403 max-attendees-per-instance (RFC 4791
+// 5.3.2.1), and nothing is stored.
+func TestPUTRefusesTooManyAttendees(t *testing.T) {
+	t.Parallel()
+	e := newDAVEnv(t, envConfig{}, "alice")
+	attendees := func(n int) []string {
+		lines := make([]string, n)
+		for i := range lines {
+			lines[i] = fmt.Sprintf("ATTENDEE:mailto:a%d@example.org", i)
+		}
+		return lines
 	}
+	ok := vevent("seats", append([]string{"DTSTART:20260105T100000Z"}, attendees(1000)...)...)
+	e.put(t, "alice", "/calendars/alice/default/seats.ics", ok)
+	over := vevent("crowd", append([]string{"DTSTART:20260105T100000Z"}, attendees(1001)...)...)
+	r := e.do(t, "alice", "PUT", "/calendars/alice/default/crowd.ics", over, ctCal)
+	r.condition(t, http.StatusForbidden, cName("max-attendees-per-instance"))
+	e.do(t, "alice", "GET", "/calendars/alice/default/crowd.ics", "").want(t, http.StatusNotFound)
 }
