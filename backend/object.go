@@ -418,6 +418,21 @@ func (s *Store) ListObjects(ctx context.Context, collectionID int64, withData bo
 	return streamError(err, "list objects of collection %d", collectionID)
 }
 
+// ListObjectNames returns the names of at most limit objects of the
+// collection, in name order: one probe of the (collection_id, name)
+// index, whatever the collection's size.
+func (s *Store) ListObjectNames(ctx context.Context, collectionID int64, limit int) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT name FROM objects WHERE collection_id = $1 ORDER BY name LIMIT $2`, collectionID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list object names of collection %d: %w", collectionID, err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list object names of collection %d: %w", collectionID, err)
+	}
+	return names, nil
+}
+
 // streamObjects runs a query selecting objectSelect(withData) and calls fn
 // for each row as it arrives; an error from fn stops the query and is
 // returned as it is.

@@ -47,6 +47,7 @@ type Store interface {
 	DeleteCollectionIf(ctx context.Context, principalID int64, kind backend.CollectionKind, slug string, cond backend.Conditions) error
 	GetObject(ctx context.Context, collectionID int64, name string, withData bool) (backend.Object, error)
 	ListObjects(ctx context.Context, collectionID int64, withData bool, fn func(backend.Object) error) error
+	ListObjectNames(ctx context.Context, collectionID int64, limit int) ([]string, error)
 	PutObject(ctx context.Context, w backend.ObjectWrite, cond backend.Conditions) (backend.Object, bool, error)
 	DeleteObject(ctx context.Context, collectionID int64, name string, cond backend.Conditions) error
 	MoveObject(ctx context.Context, srcCollectionID int64, srcName string, dstCollectionID int64, dstName string, overwrite bool, srcCond backend.Conditions) (bool, error)

@@ -28,17 +28,43 @@ func (h *Handler) listing(w http.ResponseWriter, r *http.Request, res *Resource)
 	return nil
 }
 
+// listingMax bounds the objects a collection's listing names, so that
+// the listing, and getcontentlength, which is its length, cost one small
+// index probe however large the collection (an allprop PROPFIND of a
+// home asks for every calendar's). A browser shows a person the first
+// ones; clients list members with PROPFIND.
+const listingMax = 100
+
 // writeListing writes the HTML listing of a collection resource.
 func (h *Handler) writeListing(ctx context.Context, w io.Writer, res *Resource) error {
 	title := html.EscapeString(res.Href)
 	fmt.Fprintf(w, "<!doctype html>\n<meta charset=utf-8>\n<title>%s</title>\n<h1>%s</h1>\n<ul>\n", title, title)
+	item := func(href, label string) {
+		fmt.Fprintf(w, "<li><a href=\"%s\">%s</a></li>\n", html.EscapeString(href), html.EscapeString(label))
+	}
+	if res.Kind == KindCollection {
+		names, err := h.store.ListObjectNames(ctx, res.Collection.ID, listingMax+1)
+		if err != nil {
+			return err
+		}
+		for i, name := range names {
+			if i == listingMax {
+				fmt.Fprintf(w, "</ul>\n<p>Only the first %d members are listed here.</p>\n", listingMax)
+				return nil
+			}
+			href := res.MemberHref(name)
+			item(href, href)
+		}
+		fmt.Fprint(w, "</ul>\n")
+		return nil
+	}
 	err := h.members(ctx, res, &Propfind{Kind: PropfindProp}, func(m *Resource) error {
 		label := m.Href
 		if m.Collection != nil && m.Kind == KindCollection && m.Collection.DisplayName != "" {
 			label = m.Collection.DisplayName + " (" + m.Href + ")"
 		}
-		_, err := fmt.Fprintf(w, "<li><a href=\"%s\">%s</a></li>\n", html.EscapeString(m.Href), html.EscapeString(label))
-		return err
+		item(m.Href, label)
+		return nil
 	})
 	fmt.Fprint(w, "</ul>\n")
 	return err

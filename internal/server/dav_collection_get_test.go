@@ -1,8 +1,10 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -35,5 +37,32 @@ func TestDAVCollectionGetProps(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A collection's listing names at most its first 100 members, in name
+// order, so that GET and getcontentlength cost one small index probe
+// whatever the collection's size; the length still matches the body.
+func TestDAVCollectionListingBounded(t *testing.T) {
+	t.Parallel()
+	e := newDAVEnv(t, envConfig{}, "alice")
+	for i := range 102 {
+		e.put(t, "alice", fmt.Sprintf("/calendars/alice/default/e%03d.ics", i), event(fmt.Sprintf("lb-%d", i), "E"), ctCal)
+	}
+	path := "/calendars/alice/default/"
+	g := e.do(t, "alice", "GET", path, "").want(t, http.StatusOK)
+	body := string(g.Body)
+	if n := strings.Count(body, "<li>"); n != 100 {
+		t.Errorf("the listing names %d members, want 100", n)
+	}
+	if !strings.Contains(body, e.href(path+"e099.ics")) || strings.Contains(body, "e100.ics") {
+		t.Errorf("the listing is not the first 100 names:\n%s", body)
+	}
+	if !strings.Contains(body, "Only the first 100 members are listed here.") {
+		t.Errorf("the listing does not say it is cut:\n%s", body)
+	}
+	r := e.propfind(t, "alice", path, "0", dName("getcontentlength")).response(t, e.href(path))
+	if cl := r.found(t, dName("getcontentlength")).Text; cl != strconv.Itoa(len(g.Body)) {
+		t.Errorf("getcontentlength %s, GET body %d bytes", cl, len(g.Body))
 	}
 }
