@@ -52,49 +52,34 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 	if !ok {
 		return &Propfind{Kind: PropfindAllProp}, nil
 	}
-	if root.Name != DAVName("propfind") {
-		return nil, Errorf(http.StatusBadRequest, "expected DAV:propfind, got %s", nameString(root.Name))
+	if err := CheckRoot(root, DAVName("propfind")); err != nil {
+		return nil, err
 	}
 	pf := &Propfind{}
 	var prop, allprop, propname bool
 	var seenProps, seenInclude NameSet
-	for done := false; !done; {
-		t, err := d.Token()
-		if err != nil {
-			return nil, XMLError(err)
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			done = true
-		case xml.StartElement:
-			if err := checkName(t.Name); err != nil {
-				return nil, err
-			}
-			var names []xml.Name
-			switch t.Name {
-			case DAVName("prop"):
-				prop = true
-				err = readPropValues(d, pf, &seenProps)
-			case DAVName("include"):
-				names, err = ReadNames(d)
-				for _, n := range names {
-					if seenInclude.Add(n) {
-						pf.Include = append(pf.Include, n)
-					}
+	err = ReadChildren(d, func(t xml.StartElement) error {
+		switch t.Name {
+		case DAVName("prop"):
+			prop = true
+			return readPropValues(d, pf, &seenProps)
+		case DAVName("include"):
+			names, err := ReadNames(d)
+			for _, n := range names {
+				if seenInclude.Add(n) {
+					pf.Include = append(pf.Include, n)
 				}
-			case DAVName("allprop"):
-				allprop = true
-				err = skip(d)
-			case DAVName("propname"):
-				propname = true
-				err = skip(d)
-			default:
-				err = skip(d)
 			}
-			if err != nil {
-				return nil, err
-			}
+			return err
+		case DAVName("allprop"):
+			allprop = true
+		case DAVName("propname"):
+			propname = true
 		}
+		return Skip(d)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := EndDocument(d); err != nil {
 		return nil, err
@@ -118,37 +103,12 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 
 // readPropValues reads the children of a PROPFIND's DAV:prop whole.
 func readPropValues(d *xml.Decoder, pf *Propfind, seen *NameSet) error {
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return XMLError(err)
+	return ReadChildren(d, func(t xml.StartElement) error {
+		pv, err := ReadPropertyValue(d, t)
+		if err == nil && seen.Add(pv.Name) {
+			pf.Props = append(pf.Props, pv.Name)
+			pf.Values = append(pf.Values, pv)
 		}
-		switch t := t.(type) {
-		case xml.StartElement:
-			if err := checkName(t.Name); err != nil {
-				return err
-			}
-			if err := checkNamespaceDecls(t.Attr); err != nil {
-				return err
-			}
-			pv, err := ReadPropertyValue(d, t)
-			if err != nil {
-				return err
-			}
-			if seen.Add(pv.Name) {
-				pf.Props = append(pf.Props, pv.Name)
-				pf.Values = append(pf.Values, pv)
-			}
-		case xml.EndElement:
-			return nil
-		}
-	}
-}
-
-// nameString formats a name for messages as {namespace}local.
-func nameString(n xml.Name) string {
-	if n.Space == "" {
-		return n.Local
-	}
-	return "{" + n.Space + "}" + n.Local
+		return err
+	})
 }
