@@ -106,7 +106,7 @@ type filterParser struct {
 func parseFilter(d *xml.Decoder, start xml.StartElement) (*compFilter, error) {
 	p := &filterParser{d: d}
 	var top *compFilter
-	_, err := readChildren(d, func(t xml.StartElement) error {
+	err := dav.ReadChildren(d, func(t xml.StartElement) error {
 		if t.Name != dav.CalDAVName("comp-filter") {
 			return unsupportedFilter(t, "filter")
 		}
@@ -138,11 +138,11 @@ func (p *filterParser) compFilter(start xml.StartElement, parent *compFilter, de
 	}
 	f := &compFilter{Name: name}
 	var ranges int
-	_, err = readChildren(p.d, func(t xml.StartElement) error {
+	err = dav.ReadChildren(p.d, func(t xml.StartElement) error {
 		switch t.Name {
 		case dav.CalDAVName("is-not-defined"):
 			f.IsNotDefined = true
-			return skipElement(p.d)
+			return dav.Skip(p.d)
 		case dav.CalDAVName("time-range"):
 			ranges++
 			tr, err := parseFilterTimeRange(t)
@@ -150,7 +150,7 @@ func (p *filterParser) compFilter(start xml.StartElement, parent *compFilter, de
 			if err != nil {
 				return err
 			}
-			return skipElement(p.d)
+			return dav.Skip(p.d)
 		case dav.CalDAVName("prop-filter"):
 			pf, err := p.propFilter(t, f, depth+1)
 			f.Props = append(f.Props, pf)
@@ -209,11 +209,11 @@ func (p *filterParser) propFilter(start xml.StartElement, comp *compFilter, dept
 	}
 	f := &propFilter{Name: name}
 	var tests int
-	_, err = readChildren(p.d, func(t xml.StartElement) error {
+	err = dav.ReadChildren(p.d, func(t xml.StartElement) error {
 		switch t.Name {
 		case dav.CalDAVName("is-not-defined"):
 			f.IsNotDefined = true
-			return skipElement(p.d)
+			return dav.Skip(p.d)
 		case dav.CalDAVName("time-range"):
 			tests++
 			tr, err := parseFilterTimeRange(t)
@@ -221,7 +221,7 @@ func (p *filterParser) propFilter(start xml.StartElement, comp *compFilter, dept
 			if err != nil {
 				return err
 			}
-			return skipElement(p.d)
+			return dav.Skip(p.d)
 		case dav.CalDAVName("text-match"):
 			tests++
 			tm, err := p.textMatch(t)
@@ -260,11 +260,11 @@ func (p *filterParser) paramFilter(start xml.StartElement, depth int) (*paramFil
 	}
 	f := &paramFilter{Name: name}
 	var tests int
-	_, err = readChildren(p.d, func(t xml.StartElement) error {
+	err = dav.ReadChildren(p.d, func(t xml.StartElement) error {
 		switch t.Name {
 		case dav.CalDAVName("is-not-defined"):
 			f.IsNotDefined = true
-			return skipElement(p.d)
+			return dav.Skip(p.d)
 		case dav.CalDAVName("text-match"):
 			tests++
 			tm, err := p.textMatch(t)
@@ -289,20 +289,20 @@ func (p *filterParser) paramFilter(start xml.StartElement, depth int) (*paramFil
 // without trimming: RFC 4791's own examples break the tag, not the text,
 // to keep white space out of it.
 func (p *filterParser) textMatch(start xml.StartElement) (*textMatch, error) {
-	coll, present := attr(start, "collation")
+	coll, present := dav.Attr(start, "collation")
 	collation, err := parseCollation(coll, present)
 	if err != nil {
 		return nil, err
 	}
 	tm := &textMatch{Collation: collation}
-	switch v, _ := attr(start, "negate-condition"); strings.TrimSpace(v) {
+	switch v, _ := dav.Attr(start, "negate-condition"); strings.TrimSpace(v) {
 	case "yes":
 		tm.Negate = true
 	case "no", "":
 	default:
 		return nil, badRequest("text-match negate-condition is %s; it must be yes or no (RFC 4791 9.7.5)", dav.QuoteShort(v))
 	}
-	tm.Text, err = readChildren(p.d, func(t xml.StartElement) error {
+	tm.Text, err = dav.ReadMixed(p.d, func(t xml.StartElement) error {
 		return badRequest("text-match holds an element (%s); it holds text only", dav.Clip(t.Name.Local))
 	})
 	if err != nil {
@@ -321,11 +321,11 @@ func (p *filterParser) textMatch(start xml.StartElement) (*textMatch, error) {
 func (p *filterParser) name(start xml.StartElement) (string, error) {
 	// The test attribute of draft-daboo-caldav-extensions: anyof
 	// would need a different evaluation; allof is what RFC 4791 does.
-	if v, ok := attr(start, "test"); ok && !strings.EqualFold(strings.TrimSpace(v), "allof") {
+	if v, ok := dav.Attr(start, "test"); ok && !strings.EqualFold(strings.TrimSpace(v), "allof") {
 		return "", dav.NewError(http.StatusForbidden, dav.CalDAVName(condSupportedFilter),
 			"%s test=%s is not supported; pgdav requires all tests of a filter to match (allof, RFC 4791 9.7)", start.Name.Local, dav.QuoteShort(v))
 	}
-	v, ok := attr(start, "name")
+	v, ok := dav.Attr(start, "name")
 	if !ok {
 		return "", badRequest("%s has no name attribute (RFC 4791 9.7)", start.Name.Local)
 	}
@@ -360,7 +360,7 @@ func (p *filterParser) count(depth int) error {
 // what the client asked to exclude.
 func unsupportedFilter(t xml.StartElement, in string) error {
 	return dav.NewError(http.StatusForbidden, dav.CalDAVName(condSupportedFilter),
-		"%s is not supported inside %s", nameForMessage(t.Name), in)
+		"%s is not supported inside %s", dav.NameForMessage(t.Name), in)
 }
 
 // invalidFilter is 403 valid-filter (RFC 4791 7.8).

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -85,7 +84,7 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 	q := &calendarQuery{}
 	var props propsReader
 	var filters, zones int
-	_, err = readChildren(d, func(t xml.StartElement) error {
+	err = dav.ReadChildren(d, func(t xml.StartElement) error {
 		if handled, err := props.read(d, t); handled {
 			return err
 		}
@@ -100,7 +99,7 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 			return err
 		case dav.CalDAVName("timezone"):
 			zones++
-			text, err := readText(d, t)
+			text, err := dav.ReadText(d, t)
 			if err != nil {
 				return err
 			}
@@ -108,7 +107,7 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 			return err
 		case dav.CalDAVName("timezone-id"):
 			zones++
-			text, err := readText(d, t)
+			text, err := dav.ReadText(d, t)
 			if err != nil {
 				return err
 			}
@@ -119,7 +118,7 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 			q.Limit = n
 			return err
 		}
-		return skipElement(d)
+		return dav.Skip(d)
 	})
 	if err != nil {
 		return nil, err
@@ -147,14 +146,14 @@ func parseCalendarMultiget(body []byte) (*calendarMultiget, error) {
 	}
 	m := &calendarMultiget{}
 	var props propsReader
-	_, err = readChildren(d, func(t xml.StartElement) error {
+	err = dav.ReadChildren(d, func(t xml.StartElement) error {
 		if handled, err := props.read(d, t); handled {
 			return err
 		}
 		if t.Name != dav.DAVName("href") {
-			return skipElement(d)
+			return dav.Skip(d)
 		}
-		text, err := readText(d, t)
+		text, err := dav.ReadText(d, t)
 		if err != nil {
 			return err
 		}
@@ -188,9 +187,9 @@ func parseFreeBusyQuery(body []byte) (*freeBusyQuery, error) {
 		return nil, err
 	}
 	var q *freeBusyQuery
-	_, err = readChildren(d, func(t xml.StartElement) error {
+	err = dav.ReadChildren(d, func(t xml.StartElement) error {
 		if t.Name != dav.CalDAVName("time-range") {
-			return skipElement(d)
+			return dav.Skip(d)
 		}
 		if q != nil {
 			return badRequest("free-busy-query holds more than one time-range (RFC 4791 7.10 allows one)")
@@ -200,7 +199,7 @@ func parseFreeBusyQuery(body []byte) (*freeBusyQuery, error) {
 			return err
 		}
 		q = &freeBusyQuery{Range: tr}
-		return skipElement(d)
+		return dav.Skip(d)
 	})
 	if err != nil {
 		return nil, err
@@ -224,10 +223,8 @@ func reportRoot(body []byte, local string) (*xml.Decoder, error) {
 		return nil, err
 	case !ok:
 		return nil, badRequest("the REPORT body is empty; expected a CALDAV:%s element", local)
-	case root.Name != dav.CalDAVName(local):
-		return nil, badRequest("expected a CALDAV:%s element, got %s", local, nameForMessage(root.Name))
 	}
-	return d, nil
+	return d, dav.CheckRoot(root, dav.CalDAVName(local))
 }
 
 // propsReader collects the DAV:prop, DAV:allprop, DAV:propname and
@@ -245,10 +242,10 @@ func (r *propsReader) read(d *xml.Decoder, t xml.StartElement) (handled bool, er
 	switch t.Name {
 	case dav.DAVName("prop"):
 		r.prop = true
-		_, err = readChildren(d, func(t xml.StartElement) error {
+		err = dav.ReadChildren(d, func(t xml.StartElement) error {
 			if t.Name == dav.CalDAVName("calendar-data") {
 				if r.data != nil {
-					return skipElement(d) // the first one counts
+					return dav.Skip(d) // the first one counts
 				}
 				cd, err := parseCalendarDataRequest(d, t)
 				r.data = cd
@@ -264,12 +261,12 @@ func (r *propsReader) read(d *xml.Decoder, t xml.StartElement) (handled bool, er
 		})
 	case dav.DAVName("allprop"):
 		r.allprop = true
-		err = skipElement(d)
+		err = dav.Skip(d)
 	case dav.DAVName("propname"):
 		r.propname = true
-		err = skipElement(d)
+		err = dav.Skip(d)
 	case dav.DAVName("include"):
-		_, err = readChildren(d, func(t xml.StartElement) error {
+		err = dav.ReadChildren(d, func(t xml.StartElement) error {
 			pv, err := dav.ReadPropertyValue(d, t)
 			if err == nil && r.seenInclude.Add(pv.Name) {
 				r.include = append(r.include, pv.Name)
@@ -336,24 +333,13 @@ func parseTimezoneID(text string) (*time.Location, error) {
 		"timezone-id %s is not a time zone pgdav knows; send the VTIMEZONE in a timezone element instead (RFC 7809 3.1.6)", dav.QuoteShort(id))
 }
 
-// parseLimit reads <C:limit><C:nresults>n</C:nresults></C:limit>.
+// parseLimit reads <C:limit><C:nresults>n</C:nresults></C:limit>; a
+// limit without nresults asks for no limit.
 func parseLimit(d *xml.Decoder) (int, error) {
-	n := 0
-	_, err := readChildren(d, func(t xml.StartElement) error {
-		if t.Name != dav.CalDAVName("nresults") {
-			return skipElement(d)
-		}
-		text, err := readText(d, t)
-		if err != nil {
-			return err
-		}
-		v, err := strconv.Atoi(strings.TrimSpace(text))
-		if err != nil || v <= 0 {
-			return badRequest("nresults %s is not a positive number", dav.QuoteShort(text))
-		}
-		n = v
-		return nil
-	})
+	n, found, err := dav.ReadLimit(d, dav.NSCalDAV)
+	if err == nil && found && n == 0 {
+		err = badRequest("nresults 0 is not a positive number")
+	}
 	return n, err
 }
 
@@ -380,8 +366,8 @@ func parseFilterTimeRange(t xml.StartElement) (TimeRange, error) {
 // readTimeRange is parseTimeRange with fail making its errors.
 func readTimeRange(t xml.StartElement, bothRequired bool, fail func(string, ...any) error) (TimeRange, error) {
 	el := t.Name.Local
-	s, hasStart := attr(t, "start")
-	e, hasEnd := attr(t, "end")
+	s, hasStart := dav.Attr(t, "start")
+	e, hasEnd := dav.Attr(t, "end")
 	var tr TimeRange
 	switch {
 	case bothRequired && (!hasStart || !hasEnd):
@@ -423,71 +409,7 @@ func parseUTCTime(el, attrName, v string, fail func(string, ...any) error) (time
 		el, attrName, dav.QuoteShort(v))
 }
 
-// readChildren reads the content of the element whose start tag was just
-// read, through its end tag. It calls fn for each child element, which
-// fn must consume (end tag included), and returns the element's own
-// character data. Errors are *dav.Error.
-func readChildren(d *xml.Decoder, fn func(xml.StartElement) error) (string, error) {
-	var text strings.Builder
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return "", dav.XMLError(err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if err := fn(t); err != nil {
-				return "", err
-			}
-		case xml.EndElement:
-			return text.String(), nil
-		case xml.CharData:
-			text.Write(t)
-		}
-	}
-}
-
-// readText reads an element that holds only text and returns the text.
-func readText(d *xml.Decoder, start xml.StartElement) (string, error) {
-	return readChildren(d, func(t xml.StartElement) error {
-		return badRequest("%s holds an element (%s); it holds text only", start.Name.Local, dav.Clip(t.Name.Local))
-	})
-}
-
-// skipElement skips the rest of the element whose start tag was just
-// read.
-func skipElement(d *xml.Decoder) error {
-	if err := d.Skip(); err != nil {
-		return dav.XMLError(err)
-	}
-	return nil
-}
-
-// attr returns an attribute of an element by its local name. CalDAV's
-// attributes have no namespace; one in the CalDAV namespace (written by
-// clients that prefix everything) is accepted too.
-func attr(t xml.StartElement, local string) (string, bool) {
-	for _, a := range t.Attr {
-		if a.Name.Local == local && (a.Name.Space == "" || a.Name.Space == dav.NSCalDAV) {
-			return a.Value, true
-		}
-	}
-	return "", false
-}
-
 // badRequest is a 400 *dav.Error.
 func badRequest(format string, args ...any) error {
 	return dav.Errorf(http.StatusBadRequest, format, args...)
-}
-
-// nameForMessage formats an element name for a message: C:name, D:name
-// or {namespace}name.
-func nameForMessage(n xml.Name) string {
-	switch n.Space {
-	case dav.NSCalDAV:
-		return "CALDAV:" + dav.Clip(n.Local)
-	case dav.NSDAV:
-		return "DAV:" + dav.Clip(n.Local)
-	}
-	return "{" + dav.Clip(n.Space) + "}" + dav.Clip(n.Local)
 }
