@@ -132,7 +132,7 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 	if err := dav.EndDocument(d); err != nil {
 		return nil, err
 	}
-	q.Props, q.Data, err = props.result()
+	q.Props, q.Data, err = props.result("calendar-query")
 	return q, err
 }
 
@@ -173,7 +173,7 @@ func parseCalendarMultiget(body []byte) (*calendarMultiget, error) {
 	if err := dav.EndDocument(d); err != nil {
 		return nil, err
 	}
-	m.Props, m.Data, err = props.result()
+	m.Props, m.Data, err = props.result("calendar-multiget")
 	return m, err
 }
 
@@ -227,76 +227,36 @@ func reportRoot(body []byte, local string) (*xml.Decoder, error) {
 	return d, dav.CheckRoot(root, dav.CalDAVName(local))
 }
 
-// propsReader collects the DAV:prop, DAV:allprop, DAV:propname and
-// DAV:include children of a REPORT body (RFC 4791 9.5, 9.10, which take
-// them from PROPFIND).
+// propsReader reads the property request of a calendar-query or
+// calendar-multiget (RFC 4791 9.5, 9.10, which take PROPFIND's), with the
+// calendar-data element of DAV:prop parsed as it is read (the first one
+// counts).
 type propsReader struct {
-	prop, allprop, propname bool
-	names, include          []xml.Name
-	seenNames, seenInclude  dav.NameSet // linear dedup of names and include
-	data                    *calendarDataRequest
+	dav.PropRequest
+	data *calendarDataRequest
 }
 
-// read handles t if it is one of the elements above.
+// read handles t if it is one of DAV:prop, allprop, propname and include.
 func (r *propsReader) read(d *xml.Decoder, t xml.StartElement) (handled bool, err error) {
-	switch t.Name {
-	case dav.DAVName("prop"):
-		r.prop = true
-		err = dav.ReadChildren(d, func(t xml.StartElement) error {
-			if t.Name == dav.CalDAVName("calendar-data") {
-				if r.data != nil {
-					return dav.Skip(d) // the first one counts
-				}
-				cd, err := parseCalendarDataRequest(d, t)
-				r.data = cd
-				return err
-			}
-			// Read as a property value for its checks: the name
-			// must be writable back in the response.
-			pv, err := dav.ReadPropertyValue(d, t)
-			if err == nil && r.seenNames.Add(pv.Name) {
-				r.names = append(r.names, pv.Name)
-			}
+	if r.ReadData == nil {
+		r.Data = dav.CalDAVName("calendar-data")
+		r.ReadData = func(d *xml.Decoder, t xml.StartElement) (err error) {
+			r.data, err = parseCalendarDataRequest(d, t)
 			return err
-		})
-	case dav.DAVName("allprop"):
-		r.allprop = true
-		err = dav.Skip(d)
-	case dav.DAVName("propname"):
-		r.propname = true
-		err = dav.Skip(d)
-	case dav.DAVName("include"):
-		err = dav.ReadChildren(d, func(t xml.StartElement) error {
-			pv, err := dav.ReadPropertyValue(d, t)
-			if err == nil && r.seenInclude.Add(pv.Name) {
-				r.include = append(r.include, pv.Name)
-			}
-			return err
-		})
-	default:
-		return false, nil
+		}
 	}
-	return true, err
+	return r.Read(d, t)
 }
 
 // result returns the property request and calendar-data, or a 400 for
-// more than one of prop, allprop and propname.
-func (r *propsReader) result() (*dav.Propfind, *calendarDataRequest, error) {
-	n := 0
-	for _, b := range []bool{r.prop, r.allprop, r.propname} {
-		if b {
-			n++
-		}
+// more than one of prop, allprop and propname. A body with none of them
+// asks for allprop, as an empty PROPFIND does (RFC 4918 9.1).
+func (r *propsReader) result(root string) (*dav.Propfind, *calendarDataRequest, error) {
+	pf, err := r.Propfind(dav.CalDAVName(root))
+	if err != nil || pf.Kind != dav.PropfindProp {
+		return pf, nil, err
 	}
-	switch {
-	case n > 1:
-		return nil, nil, badRequest("the REPORT holds more than one of prop, allprop and propname")
-	case r.prop:
-		return &dav.Propfind{Kind: dav.PropfindProp, Props: r.names}, r.data, nil
-	case r.propname:
-		return &dav.Propfind{Kind: dav.PropfindPropName}, nil, nil
-	}
-	return &dav.Propfind{Kind: dav.PropfindAllProp, Include: r.include}, nil, nil
+	return pf, r.data, nil
 }
 
 // parseQueryTimezone reads the text of <C:timezone> (RFC 4791 9.8): an

@@ -18,7 +18,6 @@ type reportProps struct {
 	// order lists a DAV:prop request's names as asked, address-data
 	// included, so the answer keeps the client's order.
 	order []xml.Name
-	seen  dav.NameSet // the names in order, found in one lookup
 	// addressData is the address-data request, nil when not asked.
 	addressData *addressDataRequest
 }
@@ -112,71 +111,47 @@ func parseMultiget(body []byte) (*multigetRequest, error) {
 // parseReport reads a REPORT body: the root element (already checked by
 // the handler), its DAV:prop, DAV:allprop or DAV:propname into props, and
 // hands every other child element to other, which must read it through
-// its end tag.
+// its end tag. A body with none of the three asks for no property.
 func parseReport(body []byte, props *reportProps, other func(*xml.Decoder, xml.StartElement) error) error {
 	d := dav.NewDecoder(bytes.NewReader(body))
-	if _, _, err := dav.ReadRoot(d); err != nil {
+	root, _, err := dav.ReadRoot(d)
+	if err != nil {
 		return err
 	}
-	var prop, allprop, propname bool
-	err := dav.ReadChildren(d, func(e xml.StartElement) error {
-		switch e.Name {
-		case dav.DAVName("prop"):
-			prop = true
-			return parseProp(d, props)
-		case dav.DAVName("allprop"):
-			allprop = true
-			props.pf = &dav.Propfind{Kind: dav.PropfindAllProp}
-			return dav.Skip(d)
-		case dav.DAVName("propname"):
-			propname = true
-			props.pf = &dav.Propfind{Kind: dav.PropfindPropName}
-			return dav.Skip(d)
+	pr := dav.PropRequest{
+		Data: dav.CardDAVName("address-data"),
+		ReadData: func(d *xml.Decoder, e xml.StartElement) error {
+			pv, err := dav.ReadPropertyValue(d, e)
+			if err == nil {
+				props.addressData, err = parseAddressData(e, pv)
+			}
+			return err
+		},
+	}
+	err = dav.ReadChildren(d, func(e xml.StartElement) error {
+		if handled, err := pr.Read(d, e); handled {
+			return err
 		}
 		return other(d, e)
 	})
 	if err != nil {
 		return err
 	}
-	if n := btoi(prop) + btoi(allprop) + btoi(propname); n > 1 {
-		return dav.Errorf(http.StatusBadRequest, "the REPORT holds more than one of prop, allprop and propname")
+	pf, err := pr.Propfind(root.Name)
+	switch {
+	case err != nil:
+		return err
+	case !pr.Given():
+	case pf.Kind != dav.PropfindProp:
+		props.pf = pf
+	default:
+		// address-data is rendered here, every other property by Props.
+		props.order = pr.Names()
+		if len(pf.Props) > 0 {
+			props.pf = pf
+		}
 	}
 	return dav.EndDocument(d)
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// parseProp reads the children of a DAV:prop.
-func parseProp(d *xml.Decoder, props *reportProps) error {
-	pf := &dav.Propfind{Kind: dav.PropfindProp}
-	err := dav.ReadChildren(d, func(e xml.StartElement) error {
-		pv, err := dav.ReadPropertyValue(d, e)
-		if err != nil {
-			return err
-		}
-		if !props.seen.Add(e.Name) {
-			return nil // asked twice
-		}
-		props.order = append(props.order, e.Name)
-		if e.Name == dav.CardDAVName("address-data") {
-			props.addressData, err = parseAddressData(e, pv)
-			return err
-		}
-		pf.Props = append(pf.Props, e.Name)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if len(pf.Props) > 0 {
-		props.pf = pf
-	}
-	return nil
 }
 
 // parseAddressData reads an address-data request (RFC 6352 10.4). A media

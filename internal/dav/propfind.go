@@ -55,26 +55,10 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 	if err := CheckRoot(root, DAVName("propfind")); err != nil {
 		return nil, err
 	}
-	pf := &Propfind{}
-	var prop, allprop, propname bool
-	var seenProps, seenInclude NameSet
+	var pr PropRequest
 	err = ReadChildren(d, func(t xml.StartElement) error {
-		switch t.Name {
-		case DAVName("prop"):
-			prop = true
-			return readPropValues(d, pf, &seenProps)
-		case DAVName("include"):
-			names, err := ReadNames(d)
-			for _, n := range names {
-				if seenInclude.Add(n) {
-					pf.Include = append(pf.Include, n)
-				}
-			}
+		if handled, err := pr.Read(d, t); handled {
 			return err
-		case DAVName("allprop"):
-			allprop = true
-		case DAVName("propname"):
-			propname = true
 		}
 		return Skip(d)
 	})
@@ -84,31 +68,12 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 	if err := EndDocument(d); err != nil {
 		return nil, err
 	}
-	switch {
-	case prop && (allprop || propname), allprop && propname:
-		return nil, Errorf(http.StatusBadRequest, "propfind holds more than one of prop, allprop and propname")
-	case prop:
-		pf.Kind = PropfindProp
-		pf.Include = nil
-	case propname:
-		pf.Kind = PropfindPropName
-		pf.Include = nil
-	case allprop:
-		pf.Kind = PropfindAllProp
-	default:
+	if !pr.Given() {
 		return nil, Errorf(http.StatusBadRequest, "propfind holds none of prop, allprop and propname (RFC 4918 14.20)")
 	}
+	pf, err := pr.Propfind(root.Name)
+	if err != nil {
+		return nil, err
+	}
 	return pf, nil
-}
-
-// readPropValues reads the children of a PROPFIND's DAV:prop whole.
-func readPropValues(d *xml.Decoder, pf *Propfind, seen *NameSet) error {
-	return ReadChildren(d, func(t xml.StartElement) error {
-		pv, err := ReadPropertyValue(d, t)
-		if err == nil && seen.Add(pv.Name) {
-			pf.Props = append(pf.Props, pv.Name)
-			pf.Values = append(pf.Values, pv)
-		}
-		return err
-	})
 }
