@@ -3,6 +3,7 @@ package dav
 import (
 	"encoding/xml"
 	"net/http"
+	"slices"
 )
 
 // PropRequest reads the property request of a PROPFIND body (RFC 4918
@@ -19,10 +20,13 @@ type PropRequest struct {
 	ReadData func(*xml.Decoder, xml.StartElement) error
 
 	prop, allprop, propname bool
-	names, include          []xml.Name
-	values                  []PropertyValue
-	seen, seenInclude       NameSet
-	dataSeen                bool
+	// names and values are DAV:prop's children but the data property;
+	// dataAt is its place among them when dataSeen.
+	names, include    []xml.Name
+	values            []PropertyValue
+	seen, seenInclude NameSet
+	dataAt            int
+	dataSeen          bool
 }
 
 // Read reads t, a child of the root, if it is one of the four elements
@@ -35,11 +39,8 @@ func (r *PropRequest) Read(d *xml.Decoder, t xml.StartElement) (handled bool, er
 		r.prop = true
 		return true, ReadChildren(d, func(t xml.StartElement) error {
 			if t.Name == r.Data && r.ReadData != nil && !r.dataSeen {
-				r.dataSeen = true
-				if r.seen.Add(t.Name) {
-					r.names = append(r.names, t.Name)
-					r.values = append(r.values, PropertyValue{Name: t.Name})
-				}
+				r.dataSeen, r.dataAt = true, len(r.names)
+				r.seen.Add(t.Name)
 				return r.ReadData(d, t)
 			}
 			pv, err := ReadPropertyValue(d, t)
@@ -69,10 +70,16 @@ func (r *PropRequest) Read(d *xml.Decoder, t xml.StartElement) (handled bool, er
 
 // Names returns the names in DAV:prop in request order, each once, the
 // data property included.
-func (r *PropRequest) Names() []xml.Name { return r.names }
+func (r *PropRequest) Names() []xml.Name {
+	if !r.dataSeen {
+		return r.names
+	}
+	return slices.Insert(slices.Clone(r.names), r.dataAt, r.Data)
+}
 
 // Propfind returns what was read as a PROPFIND request: for DAV:prop the
-// names and values in request order without the data property,
+// names and values in request order but the data property read by
+// ReadData,
 // for DAV:allprop the DAV:include names with it (RFC 4918 14.8). It is
 // allprop too when the body holds none of prop, allprop and propname
 // (see Given), and a 400 naming root when it holds more than one (RFC
@@ -88,14 +95,7 @@ func (r *PropRequest) Propfind(root xml.Name) (*Propfind, error) {
 	case n > 1:
 		return nil, Errorf(http.StatusBadRequest, "%s holds more than one of prop, allprop and propname", NameForMessage(root))
 	case r.prop:
-		pf := &Propfind{Kind: PropfindProp}
-		for i, n := range r.names {
-			if n != r.Data || r.ReadData == nil {
-				pf.Props = append(pf.Props, n)
-				pf.Values = append(pf.Values, r.values[i])
-			}
-		}
-		return pf, nil
+		return &Propfind{Kind: PropfindProp, Props: r.names, Values: r.values}, nil
 	case r.propname:
 		return &Propfind{Kind: PropfindPropName}, nil
 	}

@@ -266,3 +266,73 @@ func FuzzReadChildren(f *testing.F) {
 		}
 	})
 }
+
+func TestPropRequest(t *testing.T) {
+	t.Parallel()
+	const ns = `xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"`
+	etag, data, color := DAVName("getetag"), CalDAVName("calendar-data"), xml.Name{Space: "urn:x", Local: "color"}
+	for _, tc := range []struct {
+		name, inner string
+		withData    bool
+		given       bool
+		want        *Propfind  // Kind, Props and Include compared
+		names       []xml.Name // Names()
+		data        int        // calls of ReadData
+		status      int
+	}{
+		{"prop, duplicates dropped", `<D:prop><D:getetag/><X:color xmlns:X="urn:x"/><D:getetag/></D:prop>`, false, true,
+			&Propfind{Kind: PropfindProp, Props: []xml.Name{etag, color}}, []xml.Name{etag, color}, 0, 0},
+		{"prop with the data property read by ReadData", `<D:prop><D:getetag/><C:calendar-data/><C:calendar-data><C:comp name="VCALENDAR"/></C:calendar-data><X:color xmlns:X="urn:x"/></D:prop>`, true, true,
+			&Propfind{Kind: PropfindProp, Props: []xml.Name{etag, color}}, []xml.Name{etag, data, color}, 1, 0},
+		{"the data property as a plain value without ReadData", `<D:prop><C:calendar-data/></D:prop>`, false, true,
+			&Propfind{Kind: PropfindProp, Props: []xml.Name{data}}, []xml.Name{data}, 0, 0},
+		{"allprop with include", `<D:allprop/><D:include><D:getetag/><D:getetag/></D:include>`, true, true,
+			&Propfind{Kind: PropfindAllProp, Include: []xml.Name{etag}}, nil, 0, 0},
+		{"include without allprop is dropped for prop", `<D:prop><D:getetag/></D:prop><D:include><X:color xmlns:X="urn:x"/></D:include>`, false, true,
+			&Propfind{Kind: PropfindProp, Props: []xml.Name{etag}}, []xml.Name{etag}, 0, 0},
+		{"propname", `<D:propname/>`, false, true, &Propfind{Kind: PropfindPropName}, nil, 0, 0},
+		{"none: allprop with include, not given", `<D:include><D:getetag/></D:include><D:other/>`, false, false,
+			&Propfind{Kind: PropfindAllProp, Include: []xml.Name{etag}}, nil, 0, 0},
+		{"prop and allprop", `<D:prop/><D:allprop/>`, false, true, nil, nil, 0, http.StatusBadRequest},
+		{"allprop and propname", `<D:allprop/><D:propname/>`, false, true, nil, nil, 0, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, root := openBody(t, `<D:propfind `+ns+`>`+tc.inner+`</D:propfind>`)
+			calls := 0
+			var pr PropRequest
+			if tc.withData {
+				pr.Data = data
+				pr.ReadData = func(d *xml.Decoder, _ xml.StartElement) error {
+					calls++
+					return Skip(d)
+				}
+			}
+			err := ReadChildren(d, func(e xml.StartElement) error {
+				if handled, err := pr.Read(d, e); handled {
+					return err
+				}
+				return Skip(d)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pf, err := pr.Propfind(root.Name)
+			wantKitStatus(t, tc.name, err, tc.status)
+			if tc.status != 0 {
+				return
+			}
+			if pf.Kind != tc.want.Kind || !reflect.DeepEqual(pf.Props, tc.want.Props) || !reflect.DeepEqual(pf.Include, tc.want.Include) {
+				t.Errorf("Propfind %+v, want %+v", pf, tc.want)
+			}
+			if len(pf.Values) != len(pf.Props) {
+				t.Errorf("%d values for %d names", len(pf.Values), len(pf.Props))
+			}
+			if got := pr.Names(); !reflect.DeepEqual(got, tc.names) {
+				t.Errorf("Names %v, want %v", got, tc.names)
+			}
+			if pr.Given() != tc.given || calls != tc.data {
+				t.Errorf("Given %v, %d ReadData calls; want %v, %d", pr.Given(), calls, tc.given, tc.data)
+			}
+		})
+	}
+}
