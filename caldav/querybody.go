@@ -84,7 +84,7 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 	q := &calendarQuery{}
 	var props propsReader
 	var filters, zones int
-	err = dav.ReadChildren(d, func(t xml.StartElement) error {
+	err = dav.ReadDocument(d, func(t xml.StartElement) error {
 		if handled, err := props.read(d, t); handled {
 			return err
 		}
@@ -129,9 +129,6 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 	case zones > 1:
 		return nil, badRequest("calendar-query holds more than one timezone or timezone-id")
 	}
-	if err := dav.EndDocument(d); err != nil {
-		return nil, err
-	}
 	q.Props, q.Data, err = props.result("calendar-query")
 	return q, err
 }
@@ -146,7 +143,7 @@ func parseCalendarMultiget(body []byte) (*calendarMultiget, error) {
 	}
 	m := &calendarMultiget{}
 	var props propsReader
-	err = dav.ReadChildren(d, func(t xml.StartElement) error {
+	err = dav.ReadDocument(d, func(t xml.StartElement) error {
 		if handled, err := props.read(d, t); handled {
 			return err
 		}
@@ -170,9 +167,6 @@ func parseCalendarMultiget(body []byte) (*calendarMultiget, error) {
 	if len(m.Hrefs) == 0 {
 		return nil, badRequest("calendar-multiget names no href (RFC 4791 9.10 requires at least one)")
 	}
-	if err := dav.EndDocument(d); err != nil {
-		return nil, err
-	}
 	m.Props, m.Data, err = props.result("calendar-multiget")
 	return m, err
 }
@@ -187,7 +181,7 @@ func parseFreeBusyQuery(body []byte) (*freeBusyQuery, error) {
 		return nil, err
 	}
 	var q *freeBusyQuery
-	err = dav.ReadChildren(d, func(t xml.StartElement) error {
+	err = dav.ReadDocument(d, func(t xml.StartElement) error {
 		if t.Name != dav.CalDAVName("time-range") {
 			return dav.Skip(d)
 		}
@@ -206,9 +200,6 @@ func parseFreeBusyQuery(body []byte) (*freeBusyQuery, error) {
 	}
 	if q == nil {
 		return nil, badRequest("free-busy-query has no time-range (RFC 4791 7.10 requires one with start and end)")
-	}
-	if err := dav.EndDocument(d); err != nil {
-		return nil, err
 	}
 	return q, nil
 }

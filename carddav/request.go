@@ -128,7 +128,7 @@ func parseReport(body []byte, props *reportProps, other func(*xml.Decoder, xml.S
 			return err
 		},
 	}
-	err = dav.ReadChildren(d, func(e xml.StartElement) error {
+	err = dav.ReadDocument(d, func(e xml.StartElement) error {
 		if handled, err := pr.Read(d, e); handled {
 			return err
 		}
@@ -151,7 +151,7 @@ func parseReport(body []byte, props *reportProps, other func(*xml.Decoder, xml.S
 			props.pf = pf
 		}
 	}
-	return dav.EndDocument(d)
+	return nil
 }
 
 // parseAddressData reads an address-data request (RFC 6352 10.4). A media

@@ -25,7 +25,7 @@ func ParseMkcol(r io.Reader) (root xml.Name, props []PropertyValue, err error) {
 	if err := CheckRoot(start, DAVName("mkcol"), CalDAVName("mkcalendar")); err != nil {
 		return xml.Name{}, nil, err
 	}
-	err = ReadChildren(d, func(t xml.StartElement) error {
+	err = ReadDocument(d, func(t xml.StartElement) error {
 		if t.Name != DAVName("set") {
 			return Skip(d)
 		}
@@ -34,9 +34,6 @@ func ParseMkcol(r io.Reader) (root xml.Name, props []PropertyValue, err error) {
 		return err
 	})
 	if err != nil {
-		return xml.Name{}, nil, err
-	}
-	if err := EndDocument(d); err != nil {
 		return xml.Name{}, nil, err
 	}
 	return start.Name, props, nil

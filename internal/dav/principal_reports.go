@@ -53,7 +53,11 @@ func parseExpandProperty(body []byte) ([]expandReq, error) {
 	if _, _, err := ReadRoot(d); err != nil {
 		return nil, err
 	}
-	return readExpand(d, 0)
+	reqs, err := readExpand(d, 0)
+	if err != nil {
+		return nil, err
+	}
+	return reqs, EndDocument(d)
 }
 
 // readExpand reads the DAV:property children of the element just

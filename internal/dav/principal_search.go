@@ -80,7 +80,7 @@ func parsePrincipalSearch(body []byte) (*principalSearch, error) {
 		}
 	}
 	var seen NameSet
-	err = ReadChildren(d, func(t xml.StartElement) error {
+	err = ReadDocument(d, func(t xml.StartElement) error {
 		switch t.Name {
 		case DAVName("property-search"):
 			var s propertySearch
@@ -120,7 +120,7 @@ func parsePrincipalSearch(body []byte) (*principalSearch, error) {
 	if len(q.searches) == 0 {
 		return nil, Errorf(http.StatusBadRequest, "principal-property-search holds no property-search (RFC 3744 9.4)")
 	}
-	return q, EndDocument(d)
+	return q, nil
 }
 
 // principalPropertySearch answers DAV:principal-property-search (RFC 3744

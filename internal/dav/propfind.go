@@ -56,16 +56,13 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 		return nil, err
 	}
 	var pr PropRequest
-	err = ReadChildren(d, func(t xml.StartElement) error {
+	err = ReadDocument(d, func(t xml.StartElement) error {
 		if handled, err := pr.Read(d, t); handled {
 			return err
 		}
 		return Skip(d)
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := EndDocument(d); err != nil {
 		return nil, err
 	}
 	if !pr.Given() {

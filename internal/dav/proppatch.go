@@ -33,7 +33,7 @@ func ParseProppatch(r io.Reader) ([]PatchOp, error) {
 	}
 	var ops []PatchOp
 	instructions := 0
-	err = ReadChildren(d, func(t xml.StartElement) error {
+	err = ReadDocument(d, func(t xml.StartElement) error {
 		if t.Name != DAVName("set") && t.Name != DAVName("remove") {
 			return Skip(d)
 		}
@@ -43,9 +43,6 @@ func ParseProppatch(r io.Reader) ([]PatchOp, error) {
 		return err
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := EndDocument(d); err != nil {
 		return nil, err
 	}
 	if instructions == 0 {

@@ -84,7 +84,7 @@ func parseSyncCollection(body []byte) (*syncRequest, error) {
 		*seen = true
 		return nil
 	}
-	err = ReadChildren(d, func(t xml.StartElement) error {
+	err = ReadDocument(d, func(t xml.StartElement) error {
 		switch t.Name {
 		case DAVName("sync-token"):
 			if err := once(&seenToken, "sync-token"); err != nil {
@@ -134,9 +134,6 @@ func parseSyncCollection(body []byte) (*syncRequest, error) {
 		return Skip(d)
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := EndDocument(d); err != nil {
 		return nil, err
 	}
 	return req, nil

@@ -26,6 +26,15 @@ func ReadChildren(d *xml.Decoder, fn func(xml.StartElement) error) error {
 	return err
 }
 
+// ReadDocument reads the rest of a body whose root ReadRoot returned:
+// ReadChildren on the root, then EndDocument.
+func ReadDocument(d *xml.Decoder, fn func(xml.StartElement) error) error {
+	if err := ReadChildren(d, fn); err != nil {
+		return err
+	}
+	return EndDocument(d)
+}
+
 // ReadMixed is ReadChildren for an element of mixed content: it also
 // returns the element's own text (the character data directly inside
 // it, concatenated, not trimmed).

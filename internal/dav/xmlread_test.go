@@ -336,3 +336,36 @@ func TestPropRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestParseExpandProperty: expand-property reads its body as every
+// other parser does, attributes unqualified or in DAV:, and nothing but
+// white space and comments after the root (XML 1.0 2.1).
+func TestParseExpandProperty(t *testing.T) {
+	t.Parallel()
+	const root = `<D:expand-property xmlns:D="DAV:">`
+	for _, tc := range []struct {
+		name, body string
+		want       []xml.Name // of the top level
+		status     int
+	}{
+		{"Apple's delegation lookup", root + `<D:property name="calendar-proxy-read-for" namespace="http://calendarserver.org/ns/"><D:property name="displayname"/></D:property></D:expand-property>`,
+			[]xml.Name{{Space: "http://calendarserver.org/ns/", Local: "calendar-proxy-read-for"}}, 0},
+		{"attributes in DAV:", root + `<D:property D:name="owner"/></D:expand-property>`, []xml.Name{DAVName("owner")}, 0},
+		{"a namespace declaration is no name", root + `<D:property xmlns:name="urn:n" name="owner"/></D:expand-property>`, []xml.Name{DAVName("owner")}, 0},
+		{"a second root", root + `</D:expand-property><D:x/>`, nil, http.StatusBadRequest},
+		{"text after the root", root + `</D:expand-property>text`, nil, http.StatusBadRequest},
+	} {
+		reqs, err := parseExpandProperty([]byte(tc.body))
+		wantKitStatus(t, tc.name, err, tc.status)
+		if err != nil {
+			continue
+		}
+		var got []xml.Name
+		for _, r := range reqs {
+			got = append(got, r.name)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
