@@ -129,28 +129,17 @@ func parseFilter(d *xml.Decoder, start xml.StartElement) (*compFilter, error) {
 // compFilter reads a comp-filter whose parent comp-filter is parent (nil
 // at the top).
 func (p *filterParser) compFilter(start xml.StartElement, parent *compFilter, depth int) (*compFilter, error) {
-	if err := p.count(depth); err != nil {
-		return nil, err
-	}
-	name, err := p.name(start)
+	name, err := p.open(start, depth)
 	if err != nil {
 		return nil, err
 	}
 	f := &compFilter{Name: name}
 	var ranges int
 	err = dav.ReadChildren(p.d, func(t xml.StartElement) error {
+		if handled, err := p.test(t, &f.IsNotDefined, &f.TimeRange, nil, &ranges); handled {
+			return err
+		}
 		switch t.Name {
-		case dav.CalDAVName("is-not-defined"):
-			f.IsNotDefined = true
-			return dav.Skip(p.d)
-		case dav.CalDAVName("time-range"):
-			ranges++
-			tr, err := parseFilterTimeRange(t)
-			f.TimeRange = &tr
-			if err != nil {
-				return err
-			}
-			return dav.Skip(p.d)
 		case dav.CalDAVName("prop-filter"):
 			pf, err := p.propFilter(t, f, depth+1)
 			f.Props = append(f.Props, pf)
@@ -200,39 +189,22 @@ func checkCompPlace(f, parent *compFilter) error {
 
 // propFilter reads a prop-filter inside comp-filter comp.
 func (p *filterParser) propFilter(start xml.StartElement, comp *compFilter, depth int) (*propFilter, error) {
-	if err := p.count(depth); err != nil {
-		return nil, err
-	}
-	name, err := p.name(start)
+	name, err := p.open(start, depth)
 	if err != nil {
 		return nil, err
 	}
 	f := &propFilter{Name: name}
 	var tests int
 	err = dav.ReadChildren(p.d, func(t xml.StartElement) error {
-		switch t.Name {
-		case dav.CalDAVName("is-not-defined"):
-			f.IsNotDefined = true
-			return dav.Skip(p.d)
-		case dav.CalDAVName("time-range"):
-			tests++
-			tr, err := parseFilterTimeRange(t)
-			f.TimeRange = &tr
-			if err != nil {
-				return err
-			}
-			return dav.Skip(p.d)
-		case dav.CalDAVName("text-match"):
-			tests++
-			tm, err := p.textMatch(t)
-			f.TextMatch = tm
-			return err
-		case dav.CalDAVName("param-filter"):
-			pf, err := p.paramFilter(t, depth+1)
-			f.Params = append(f.Params, pf)
+		if handled, err := p.test(t, &f.IsNotDefined, &f.TimeRange, &f.TextMatch, &tests); handled {
 			return err
 		}
-		return unsupportedFilter(t, "prop-filter")
+		if t.Name != dav.CalDAVName("param-filter") {
+			return unsupportedFilter(t, "prop-filter")
+		}
+		pf, err := p.paramFilter(t, depth+1)
+		f.Params = append(f.Params, pf)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -251,24 +223,14 @@ func (p *filterParser) propFilter(start xml.StartElement, comp *compFilter, dept
 
 // paramFilter reads a param-filter.
 func (p *filterParser) paramFilter(start xml.StartElement, depth int) (*paramFilter, error) {
-	if err := p.count(depth); err != nil {
-		return nil, err
-	}
-	name, err := p.name(start)
+	name, err := p.open(start, depth)
 	if err != nil {
 		return nil, err
 	}
 	f := &paramFilter{Name: name}
 	var tests int
 	err = dav.ReadChildren(p.d, func(t xml.StartElement) error {
-		switch t.Name {
-		case dav.CalDAVName("is-not-defined"):
-			f.IsNotDefined = true
-			return dav.Skip(p.d)
-		case dav.CalDAVName("text-match"):
-			tests++
-			tm, err := p.textMatch(t)
-			f.TextMatch = tm
+		if handled, err := p.test(t, &f.IsNotDefined, nil, &f.TextMatch, &tests); handled {
 			return err
 		}
 		return unsupportedFilter(t, "param-filter")
@@ -283,6 +245,30 @@ func (p *filterParser) paramFilter(start xml.StartElement, depth int) (*paramFil
 		return nil, badRequest("param-filter %s holds is-not-defined and text-match; RFC 4791 9.7.3 allows one of them", dav.Clip(name))
 	}
 	return f, nil
+}
+
+// test reads t if it is one of the tests the three filter levels share
+// (RFC 4791 9.7.1-9.7.3): is-not-defined, and where the level has them
+// (tr, tm not nil) time-range and text-match, which tests counts.
+func (p *filterParser) test(t xml.StartElement, notDefined *bool, tr **TimeRange, tm **textMatch, tests *int) (handled bool, err error) {
+	switch {
+	case t.Name == dav.CalDAVName("is-not-defined"):
+		*notDefined = true
+		return true, dav.Skip(p.d)
+	case t.Name == dav.CalDAVName("time-range") && tr != nil:
+		*tests++
+		r, err := parseFilterTimeRange(t)
+		*tr = &r
+		if err != nil {
+			return true, err
+		}
+		return true, dav.Skip(p.d)
+	case t.Name == dav.CalDAVName("text-match") && tm != nil:
+		*tests++
+		*tm, err = p.textMatch(t)
+		return true, err
+	}
+	return false, nil
 }
 
 // textMatch reads a text-match. Its text is taken exactly as sent,
@@ -342,16 +328,17 @@ func (p *filterParser) name(start xml.StartElement) (string, error) {
 	return name, nil
 }
 
-// count bounds the size and depth of a filter.
-func (p *filterParser) count(depth int) error {
+// open starts a comp-filter, prop-filter or param-filter at depth: it
+// bounds the size and depth of the filter and returns the element's name.
+func (p *filterParser) open(start xml.StartElement, depth int) (string, error) {
 	p.elements++
 	switch {
 	case p.elements > maxFilterElements:
-		return badRequest("the filter has more than %d elements", maxFilterElements)
+		return "", badRequest("the filter has more than %d elements", maxFilterElements)
 	case depth >= maxFilterDepth:
-		return badRequest("the filter nests more than %d deep", maxFilterDepth)
+		return "", badRequest("the filter nests more than %d deep", maxFilterDepth)
 	}
-	return nil
+	return p.name(start)
 }
 
 // unsupportedFilter answers an element pgdav does not know inside a
