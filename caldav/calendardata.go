@@ -70,7 +70,7 @@ func parseCalendarDataRequest(d *xml.Decoder, start xml.StartElement) (*calendar
 	cd := &calendarDataRequest{}
 	var comps, recur, freebusy int
 	elements := 0
-	_, err := readChildren(d, func(t xml.StartElement) error {
+	err := dav.ReadChildren(d, func(t xml.StartElement) error {
 		switch t.Name {
 		case dav.CalDAVName("comp"):
 			comps++
@@ -102,7 +102,7 @@ func parseCalendarDataRequest(d *xml.Decoder, start xml.StartElement) (*calendar
 			} else {
 				cd.limitRecurrence = &tr
 			}
-			return skipElement(d)
+			return dav.Skip(d)
 		case dav.CalDAVName("limit-freebusy-set"):
 			freebusy++
 			if freebusy > 1 {
@@ -113,9 +113,9 @@ func parseCalendarDataRequest(d *xml.Decoder, start xml.StartElement) (*calendar
 				return err
 			}
 			cd.limitFreeBusy = &tr
-			return skipElement(d)
+			return dav.Skip(d)
 		}
-		return skipElement(d)
+		return dav.Skip(d)
 	})
 	if err != nil {
 		return nil, err
@@ -126,13 +126,13 @@ func parseCalendarDataRequest(d *xml.Decoder, start xml.StartElement) (*calendar
 // checkCalendarDataType applies supported-calendar-data to the
 // content-type and version attributes (defaults text/calendar and 2.0).
 func checkCalendarDataType(start xml.StartElement) error {
-	if ct, ok := attr(start, "content-type"); ok {
+	if ct, ok := dav.Attr(start, "content-type"); ok {
 		if mt, _ := dav.ParseMediaType(ct); mt != "text/calendar" {
 			return precondition(condSupportedData,
 				"calendar-data content-type %s is not supported; pgdav returns text/calendar only", dav.QuoteShort(ct))
 		}
 	}
-	if v, ok := attr(start, "version"); ok && strings.TrimSpace(v) != "2.0" {
+	if v, ok := dav.Attr(start, "version"); ok && strings.TrimSpace(v) != "2.0" {
 		return precondition(condSupportedData, "calendar-data version %s is not supported; pgdav returns iCalendar 2.0 only", dav.QuoteShort(v))
 	}
 	return nil
@@ -147,22 +147,22 @@ func parseCompSelector(d *xml.Decoder, start xml.StartElement, depth int, elemen
 	case depth >= maxDepth:
 		return nil, badRequest("calendar-data nests comp more than %d deep", maxDepth)
 	}
-	name, ok := attr(start, "name")
+	name, ok := dav.Attr(start, "name")
 	if !ok || strings.TrimSpace(name) == "" {
 		return nil, badRequest("comp in calendar-data has no name attribute (RFC 4791 9.6.1)")
 	}
 	sel := &compSelector{name: strings.ToUpper(strings.TrimSpace(name))}
 	children := 0
-	_, err := readChildren(d, func(t xml.StartElement) error {
+	err := dav.ReadChildren(d, func(t xml.StartElement) error {
 		switch t.Name {
 		case dav.CalDAVName("allprop"):
 			children++
 			sel.allProps = true
-			return skipElement(d)
+			return dav.Skip(d)
 		case dav.CalDAVName("allcomp"):
 			children++
 			sel.allComps = true
-			return skipElement(d)
+			return dav.Skip(d)
 		case dav.CalDAVName("prop"):
 			children++
 			*elements++
@@ -174,7 +174,7 @@ func parseCompSelector(d *xml.Decoder, start xml.StartElement, depth int, elemen
 				return err
 			}
 			sel.addProp(ps)
-			return skipElement(d)
+			return dav.Skip(d)
 		case dav.CalDAVName("comp"):
 			children++
 			sub, err := parseCompSelector(d, t, depth+1, elements)
@@ -184,7 +184,7 @@ func parseCompSelector(d *xml.Decoder, start xml.StartElement, depth int, elemen
 			sel.comps = append(sel.comps, sub)
 			return nil
 		}
-		return skipElement(d)
+		return dav.Skip(d)
 	})
 	if err != nil {
 		return nil, err
@@ -197,12 +197,12 @@ func parseCompSelector(d *xml.Decoder, start xml.StartElement, depth int, elemen
 
 // parsePropSelector reads the attributes of a CALDAV:prop element.
 func parsePropSelector(t xml.StartElement) (propSelector, error) {
-	name, ok := attr(t, "name")
+	name, ok := dav.Attr(t, "name")
 	if !ok || strings.TrimSpace(name) == "" {
 		return propSelector{}, badRequest("prop in calendar-data has no name attribute (RFC 4791 9.6.4)")
 	}
 	ps := propSelector{name: strings.ToUpper(strings.TrimSpace(name))}
-	switch v, _ := attr(t, "novalue"); strings.TrimSpace(v) {
+	switch v, _ := dav.Attr(t, "novalue"); strings.TrimSpace(v) {
 	case "yes":
 		ps.noValue = true
 	case "no", "":

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/emersion/go-ical"
 	"github.com/pgdav/pgdav/internal/dav"
@@ -21,21 +20,9 @@ var utf8BOM = []byte("\uFEFF")
 // caller stores the client's bytes verbatim and decodes them again, with
 // this function, when it answers a query.
 func decodeCalendar(data []byte) (*ical.Calendar, error) {
-	data = bytes.TrimPrefix(data, utf8BOM) // RFC 3629 6: a BOM is not part of the text
-	if !utf8.Valid(data) {
-		return nil, invalidData("the body is not valid UTF-8 (byte %d); iCalendar is UTF-8 (RFC 5545 3.1.4)", dav.InvalidUTF8At(data))
-	}
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		return nil, invalidData("the body contains a NUL byte (byte %d); RFC 5545 3.1 allows no control characters but tab", i)
-	}
-	// go-ical reads a whitespace-only line after END:VCALENDAR as a
-	// continuation of it ("END:VCALENDAR " then does not match), so the
-	// parse copy is trimmed; leading line breaks still count for messages.
-	data = bytes.TrimRight(data, " \t\r\n")
-	trimmed := bytes.TrimLeft(data, " \t\r\n")
-	first := 1 + bytes.Count(data[:len(data)-len(trimmed)], []byte{'\n'})
-	if len(trimmed) == 0 {
-		return nil, invalidData("the body is empty")
+	trimmed, first, err := dav.TrimText(data, "iCalendar is UTF-8 (RFC 5545 3.1.4)", invalidData)
+	if err != nil {
+		return nil, err
 	}
 	if err := scanCalendar(trimmed, first); err != nil {
 		return nil, err

@@ -106,7 +106,7 @@ type filterParser struct {
 func parseFilter(d *xml.Decoder, start xml.StartElement) (*compFilter, error) {
 	p := &filterParser{d: d}
 	var top *compFilter
-	_, err := readChildren(d, func(t xml.StartElement) error {
+	err := dav.ReadChildren(d, func(t xml.StartElement) error {
 		if t.Name != dav.CalDAVName("comp-filter") {
 			return unsupportedFilter(t, "filter")
 		}
@@ -129,28 +129,17 @@ func parseFilter(d *xml.Decoder, start xml.StartElement) (*compFilter, error) {
 // compFilter reads a comp-filter whose parent comp-filter is parent (nil
 // at the top).
 func (p *filterParser) compFilter(start xml.StartElement, parent *compFilter, depth int) (*compFilter, error) {
-	if err := p.count(depth); err != nil {
-		return nil, err
-	}
-	name, err := p.name(start)
+	name, err := p.open(start, depth)
 	if err != nil {
 		return nil, err
 	}
 	f := &compFilter{Name: name}
 	var ranges int
-	_, err = readChildren(p.d, func(t xml.StartElement) error {
+	err = dav.ReadChildren(p.d, func(t xml.StartElement) error {
+		if handled, err := p.test(t, &f.IsNotDefined, &f.TimeRange, nil, &ranges); handled {
+			return err
+		}
 		switch t.Name {
-		case dav.CalDAVName("is-not-defined"):
-			f.IsNotDefined = true
-			return skipElement(p.d)
-		case dav.CalDAVName("time-range"):
-			ranges++
-			tr, err := parseFilterTimeRange(t)
-			f.TimeRange = &tr
-			if err != nil {
-				return err
-			}
-			return skipElement(p.d)
 		case dav.CalDAVName("prop-filter"):
 			pf, err := p.propFilter(t, f, depth+1)
 			f.Props = append(f.Props, pf)
@@ -200,39 +189,22 @@ func checkCompPlace(f, parent *compFilter) error {
 
 // propFilter reads a prop-filter inside comp-filter comp.
 func (p *filterParser) propFilter(start xml.StartElement, comp *compFilter, depth int) (*propFilter, error) {
-	if err := p.count(depth); err != nil {
-		return nil, err
-	}
-	name, err := p.name(start)
+	name, err := p.open(start, depth)
 	if err != nil {
 		return nil, err
 	}
 	f := &propFilter{Name: name}
 	var tests int
-	_, err = readChildren(p.d, func(t xml.StartElement) error {
-		switch t.Name {
-		case dav.CalDAVName("is-not-defined"):
-			f.IsNotDefined = true
-			return skipElement(p.d)
-		case dav.CalDAVName("time-range"):
-			tests++
-			tr, err := parseFilterTimeRange(t)
-			f.TimeRange = &tr
-			if err != nil {
-				return err
-			}
-			return skipElement(p.d)
-		case dav.CalDAVName("text-match"):
-			tests++
-			tm, err := p.textMatch(t)
-			f.TextMatch = tm
-			return err
-		case dav.CalDAVName("param-filter"):
-			pf, err := p.paramFilter(t, depth+1)
-			f.Params = append(f.Params, pf)
+	err = dav.ReadChildren(p.d, func(t xml.StartElement) error {
+		if handled, err := p.test(t, &f.IsNotDefined, &f.TimeRange, &f.TextMatch, &tests); handled {
 			return err
 		}
-		return unsupportedFilter(t, "prop-filter")
+		if t.Name != dav.CalDAVName("param-filter") {
+			return unsupportedFilter(t, "prop-filter")
+		}
+		pf, err := p.paramFilter(t, depth+1)
+		f.Params = append(f.Params, pf)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -251,24 +223,14 @@ func (p *filterParser) propFilter(start xml.StartElement, comp *compFilter, dept
 
 // paramFilter reads a param-filter.
 func (p *filterParser) paramFilter(start xml.StartElement, depth int) (*paramFilter, error) {
-	if err := p.count(depth); err != nil {
-		return nil, err
-	}
-	name, err := p.name(start)
+	name, err := p.open(start, depth)
 	if err != nil {
 		return nil, err
 	}
 	f := &paramFilter{Name: name}
 	var tests int
-	_, err = readChildren(p.d, func(t xml.StartElement) error {
-		switch t.Name {
-		case dav.CalDAVName("is-not-defined"):
-			f.IsNotDefined = true
-			return skipElement(p.d)
-		case dav.CalDAVName("text-match"):
-			tests++
-			tm, err := p.textMatch(t)
-			f.TextMatch = tm
+	err = dav.ReadChildren(p.d, func(t xml.StartElement) error {
+		if handled, err := p.test(t, &f.IsNotDefined, nil, &f.TextMatch, &tests); handled {
 			return err
 		}
 		return unsupportedFilter(t, "param-filter")
@@ -285,24 +247,48 @@ func (p *filterParser) paramFilter(start xml.StartElement, depth int) (*paramFil
 	return f, nil
 }
 
+// test reads t if it is one of the tests the three filter levels share
+// (RFC 4791 9.7.1-9.7.3): is-not-defined, and where the level has them
+// (tr, tm not nil) time-range and text-match, which tests counts.
+func (p *filterParser) test(t xml.StartElement, notDefined *bool, tr **TimeRange, tm **textMatch, tests *int) (handled bool, err error) {
+	switch {
+	case t.Name == dav.CalDAVName("is-not-defined"):
+		*notDefined = true
+		return true, dav.Skip(p.d)
+	case t.Name == dav.CalDAVName("time-range") && tr != nil:
+		*tests++
+		r, err := parseFilterTimeRange(t)
+		*tr = &r
+		if err != nil {
+			return true, err
+		}
+		return true, dav.Skip(p.d)
+	case t.Name == dav.CalDAVName("text-match") && tm != nil:
+		*tests++
+		*tm, err = p.textMatch(t)
+		return true, err
+	}
+	return false, nil
+}
+
 // textMatch reads a text-match. Its text is taken exactly as sent,
 // without trimming: RFC 4791's own examples break the tag, not the text,
 // to keep white space out of it.
 func (p *filterParser) textMatch(start xml.StartElement) (*textMatch, error) {
-	coll, present := attr(start, "collation")
+	coll, present := dav.Attr(start, "collation")
 	collation, err := parseCollation(coll, present)
 	if err != nil {
 		return nil, err
 	}
 	tm := &textMatch{Collation: collation}
-	switch v, _ := attr(start, "negate-condition"); strings.TrimSpace(v) {
+	switch v, _ := dav.Attr(start, "negate-condition"); strings.TrimSpace(v) {
 	case "yes":
 		tm.Negate = true
 	case "no", "":
 	default:
 		return nil, badRequest("text-match negate-condition is %s; it must be yes or no (RFC 4791 9.7.5)", dav.QuoteShort(v))
 	}
-	tm.Text, err = readChildren(p.d, func(t xml.StartElement) error {
+	tm.Text, err = dav.ReadMixed(p.d, func(t xml.StartElement) error {
 		return badRequest("text-match holds an element (%s); it holds text only", dav.Clip(t.Name.Local))
 	})
 	if err != nil {
@@ -321,11 +307,11 @@ func (p *filterParser) textMatch(start xml.StartElement) (*textMatch, error) {
 func (p *filterParser) name(start xml.StartElement) (string, error) {
 	// The test attribute of draft-daboo-caldav-extensions: anyof
 	// would need a different evaluation; allof is what RFC 4791 does.
-	if v, ok := attr(start, "test"); ok && !strings.EqualFold(strings.TrimSpace(v), "allof") {
+	if v, ok := dav.Attr(start, "test"); ok && !strings.EqualFold(strings.TrimSpace(v), "allof") {
 		return "", dav.NewError(http.StatusForbidden, dav.CalDAVName(condSupportedFilter),
 			"%s test=%s is not supported; pgdav requires all tests of a filter to match (allof, RFC 4791 9.7)", start.Name.Local, dav.QuoteShort(v))
 	}
-	v, ok := attr(start, "name")
+	v, ok := dav.Attr(start, "name")
 	if !ok {
 		return "", badRequest("%s has no name attribute (RFC 4791 9.7)", start.Name.Local)
 	}
@@ -342,16 +328,17 @@ func (p *filterParser) name(start xml.StartElement) (string, error) {
 	return name, nil
 }
 
-// count bounds the size and depth of a filter.
-func (p *filterParser) count(depth int) error {
+// open starts a comp-filter, prop-filter or param-filter at depth: it
+// bounds the size and depth of the filter and returns the element's name.
+func (p *filterParser) open(start xml.StartElement, depth int) (string, error) {
 	p.elements++
 	switch {
 	case p.elements > maxFilterElements:
-		return badRequest("the filter has more than %d elements", maxFilterElements)
+		return "", badRequest("the filter has more than %d elements", maxFilterElements)
 	case depth >= maxFilterDepth:
-		return badRequest("the filter nests more than %d deep", maxFilterDepth)
+		return "", badRequest("the filter nests more than %d deep", maxFilterDepth)
 	}
-	return nil
+	return p.name(start)
 }
 
 // unsupportedFilter answers an element pgdav does not know inside a
@@ -360,7 +347,7 @@ func (p *filterParser) count(depth int) error {
 // what the client asked to exclude.
 func unsupportedFilter(t xml.StartElement, in string) error {
 	return dav.NewError(http.StatusForbidden, dav.CalDAVName(condSupportedFilter),
-		"%s is not supported inside %s", nameForMessage(t.Name), in)
+		"%s is not supported inside %s", dav.NameForMessage(t.Name), in)
 }
 
 // invalidFilter is 403 valid-filter (RFC 4791 7.8).

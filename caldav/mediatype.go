@@ -40,11 +40,8 @@ func checkMediaType(contentType string) (bodyKind, error) {
 		return 0, precondition(condSupportedData,
 			"media type %s is not supported here; send iCalendar as text/calendar", dav.QuoteShort(mt))
 	}
-	for _, cs := range params["charset"] {
-		if !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
-			return 0, precondition(condSupportedData,
-				"charset %s is not supported; send iCalendar as UTF-8 (RFC 5545 3.1.4)", dav.QuoteShort(cs))
-		}
+	if cs, other := dav.OtherCharset(params); other {
+		return 0, precondition(condSupportedData, "charset %s is not supported; send iCalendar as UTF-8 (RFC 5545 3.1.4)", dav.QuoteShort(cs))
 	}
 	return kind, nil
 }

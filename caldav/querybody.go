@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -85,7 +84,7 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 	q := &calendarQuery{}
 	var props propsReader
 	var filters, zones int
-	_, err = readChildren(d, func(t xml.StartElement) error {
+	err = dav.ReadDocument(d, func(t xml.StartElement) error {
 		if handled, err := props.read(d, t); handled {
 			return err
 		}
@@ -100,7 +99,7 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 			return err
 		case dav.CalDAVName("timezone"):
 			zones++
-			text, err := readText(d, t)
+			text, err := dav.ReadText(d, t)
 			if err != nil {
 				return err
 			}
@@ -108,7 +107,7 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 			return err
 		case dav.CalDAVName("timezone-id"):
 			zones++
-			text, err := readText(d, t)
+			text, err := dav.ReadText(d, t)
 			if err != nil {
 				return err
 			}
@@ -119,7 +118,7 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 			q.Limit = n
 			return err
 		}
-		return skipElement(d)
+		return dav.Skip(d)
 	})
 	if err != nil {
 		return nil, err
@@ -130,10 +129,7 @@ func parseCalendarQuery(body []byte) (*calendarQuery, error) {
 	case zones > 1:
 		return nil, badRequest("calendar-query holds more than one timezone or timezone-id")
 	}
-	if err := dav.EndDocument(d); err != nil {
-		return nil, err
-	}
-	q.Props, q.Data, err = props.result()
+	q.Props, q.Data, err = props.result("calendar-query")
 	return q, err
 }
 
@@ -147,14 +143,14 @@ func parseCalendarMultiget(body []byte) (*calendarMultiget, error) {
 	}
 	m := &calendarMultiget{}
 	var props propsReader
-	_, err = readChildren(d, func(t xml.StartElement) error {
+	err = dav.ReadDocument(d, func(t xml.StartElement) error {
 		if handled, err := props.read(d, t); handled {
 			return err
 		}
 		if t.Name != dav.DAVName("href") {
-			return skipElement(d)
+			return dav.Skip(d)
 		}
-		text, err := readText(d, t)
+		text, err := dav.ReadText(d, t)
 		if err != nil {
 			return err
 		}
@@ -171,10 +167,7 @@ func parseCalendarMultiget(body []byte) (*calendarMultiget, error) {
 	if len(m.Hrefs) == 0 {
 		return nil, badRequest("calendar-multiget names no href (RFC 4791 9.10 requires at least one)")
 	}
-	if err := dav.EndDocument(d); err != nil {
-		return nil, err
-	}
-	m.Props, m.Data, err = props.result()
+	m.Props, m.Data, err = props.result("calendar-multiget")
 	return m, err
 }
 
@@ -188,9 +181,9 @@ func parseFreeBusyQuery(body []byte) (*freeBusyQuery, error) {
 		return nil, err
 	}
 	var q *freeBusyQuery
-	_, err = readChildren(d, func(t xml.StartElement) error {
+	err = dav.ReadDocument(d, func(t xml.StartElement) error {
 		if t.Name != dav.CalDAVName("time-range") {
-			return skipElement(d)
+			return dav.Skip(d)
 		}
 		if q != nil {
 			return badRequest("free-busy-query holds more than one time-range (RFC 4791 7.10 allows one)")
@@ -200,16 +193,13 @@ func parseFreeBusyQuery(body []byte) (*freeBusyQuery, error) {
 			return err
 		}
 		q = &freeBusyQuery{Range: tr}
-		return skipElement(d)
+		return dav.Skip(d)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if q == nil {
 		return nil, badRequest("free-busy-query has no time-range (RFC 4791 7.10 requires one with start and end)")
-	}
-	if err := dav.EndDocument(d); err != nil {
-		return nil, err
 	}
 	return q, nil
 }
@@ -224,82 +214,40 @@ func reportRoot(body []byte, local string) (*xml.Decoder, error) {
 		return nil, err
 	case !ok:
 		return nil, badRequest("the REPORT body is empty; expected a CALDAV:%s element", local)
-	case root.Name != dav.CalDAVName(local):
-		return nil, badRequest("expected a CALDAV:%s element, got %s", local, nameForMessage(root.Name))
 	}
-	return d, nil
+	return d, dav.CheckRoot(root, dav.CalDAVName(local))
 }
 
-// propsReader collects the DAV:prop, DAV:allprop, DAV:propname and
-// DAV:include children of a REPORT body (RFC 4791 9.5, 9.10, which take
-// them from PROPFIND).
+// propsReader reads the property request of a calendar-query or
+// calendar-multiget (RFC 4791 9.5, 9.10, which take PROPFIND's), with the
+// calendar-data element of DAV:prop parsed as it is read (the first one
+// counts).
 type propsReader struct {
-	prop, allprop, propname bool
-	names, include          []xml.Name
-	seenNames, seenInclude  dav.NameSet // linear dedup of names and include
-	data                    *calendarDataRequest
+	dav.PropRequest
+	data *calendarDataRequest
 }
 
-// read handles t if it is one of the elements above.
+// read handles t if it is one of DAV:prop, allprop, propname and include.
 func (r *propsReader) read(d *xml.Decoder, t xml.StartElement) (handled bool, err error) {
-	switch t.Name {
-	case dav.DAVName("prop"):
-		r.prop = true
-		_, err = readChildren(d, func(t xml.StartElement) error {
-			if t.Name == dav.CalDAVName("calendar-data") {
-				if r.data != nil {
-					return skipElement(d) // the first one counts
-				}
-				cd, err := parseCalendarDataRequest(d, t)
-				r.data = cd
-				return err
-			}
-			// Read as a property value for its checks: the name
-			// must be writable back in the response.
-			pv, err := dav.ReadPropertyValue(d, t)
-			if err == nil && r.seenNames.Add(pv.Name) {
-				r.names = append(r.names, pv.Name)
-			}
+	if r.ReadData == nil {
+		r.Data = dav.CalDAVName("calendar-data")
+		r.ReadData = func(d *xml.Decoder, t xml.StartElement) (err error) {
+			r.data, err = parseCalendarDataRequest(d, t)
 			return err
-		})
-	case dav.DAVName("allprop"):
-		r.allprop = true
-		err = skipElement(d)
-	case dav.DAVName("propname"):
-		r.propname = true
-		err = skipElement(d)
-	case dav.DAVName("include"):
-		_, err = readChildren(d, func(t xml.StartElement) error {
-			pv, err := dav.ReadPropertyValue(d, t)
-			if err == nil && r.seenInclude.Add(pv.Name) {
-				r.include = append(r.include, pv.Name)
-			}
-			return err
-		})
-	default:
-		return false, nil
+		}
 	}
-	return true, err
+	return r.Read(d, t)
 }
 
 // result returns the property request and calendar-data, or a 400 for
-// more than one of prop, allprop and propname.
-func (r *propsReader) result() (*dav.Propfind, *calendarDataRequest, error) {
-	n := 0
-	for _, b := range []bool{r.prop, r.allprop, r.propname} {
-		if b {
-			n++
-		}
+// more than one of prop, allprop and propname. A body with none of them
+// asks for allprop, as an empty PROPFIND does (RFC 4918 9.1).
+func (r *propsReader) result(root string) (*dav.Propfind, *calendarDataRequest, error) {
+	pf, err := r.Propfind(dav.CalDAVName(root))
+	if err != nil || pf.Kind != dav.PropfindProp {
+		return pf, nil, err
 	}
-	switch {
-	case n > 1:
-		return nil, nil, badRequest("the REPORT holds more than one of prop, allprop and propname")
-	case r.prop:
-		return &dav.Propfind{Kind: dav.PropfindProp, Props: r.names}, r.data, nil
-	case r.propname:
-		return &dav.Propfind{Kind: dav.PropfindPropName}, nil, nil
-	}
-	return &dav.Propfind{Kind: dav.PropfindAllProp, Include: r.include}, nil, nil
+	return pf, r.data, nil
 }
 
 // parseQueryTimezone reads the text of <C:timezone> (RFC 4791 9.8): an
@@ -336,24 +284,13 @@ func parseTimezoneID(text string) (*time.Location, error) {
 		"timezone-id %s is not a time zone pgdav knows; send the VTIMEZONE in a timezone element instead (RFC 7809 3.1.6)", dav.QuoteShort(id))
 }
 
-// parseLimit reads <C:limit><C:nresults>n</C:nresults></C:limit>.
+// parseLimit reads <C:limit><C:nresults>n</C:nresults></C:limit>; a
+// limit without nresults asks for no limit.
 func parseLimit(d *xml.Decoder) (int, error) {
-	n := 0
-	_, err := readChildren(d, func(t xml.StartElement) error {
-		if t.Name != dav.CalDAVName("nresults") {
-			return skipElement(d)
-		}
-		text, err := readText(d, t)
-		if err != nil {
-			return err
-		}
-		v, err := strconv.Atoi(strings.TrimSpace(text))
-		if err != nil || v <= 0 {
-			return badRequest("nresults %s is not a positive number", dav.QuoteShort(text))
-		}
-		n = v
-		return nil
-	})
+	n, found, err := dav.ReadLimit(d, dav.NSCalDAV)
+	if err == nil && found && n == 0 {
+		err = badRequest("nresults 0 is not a positive number")
+	}
 	return n, err
 }
 
@@ -380,8 +317,8 @@ func parseFilterTimeRange(t xml.StartElement) (TimeRange, error) {
 // readTimeRange is parseTimeRange with fail making its errors.
 func readTimeRange(t xml.StartElement, bothRequired bool, fail func(string, ...any) error) (TimeRange, error) {
 	el := t.Name.Local
-	s, hasStart := attr(t, "start")
-	e, hasEnd := attr(t, "end")
+	s, hasStart := dav.Attr(t, "start")
+	e, hasEnd := dav.Attr(t, "end")
 	var tr TimeRange
 	switch {
 	case bothRequired && (!hasStart || !hasEnd):
@@ -423,71 +360,7 @@ func parseUTCTime(el, attrName, v string, fail func(string, ...any) error) (time
 		el, attrName, dav.QuoteShort(v))
 }
 
-// readChildren reads the content of the element whose start tag was just
-// read, through its end tag. It calls fn for each child element, which
-// fn must consume (end tag included), and returns the element's own
-// character data. Errors are *dav.Error.
-func readChildren(d *xml.Decoder, fn func(xml.StartElement) error) (string, error) {
-	var text strings.Builder
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return "", dav.XMLError(err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if err := fn(t); err != nil {
-				return "", err
-			}
-		case xml.EndElement:
-			return text.String(), nil
-		case xml.CharData:
-			text.Write(t)
-		}
-	}
-}
-
-// readText reads an element that holds only text and returns the text.
-func readText(d *xml.Decoder, start xml.StartElement) (string, error) {
-	return readChildren(d, func(t xml.StartElement) error {
-		return badRequest("%s holds an element (%s); it holds text only", start.Name.Local, dav.Clip(t.Name.Local))
-	})
-}
-
-// skipElement skips the rest of the element whose start tag was just
-// read.
-func skipElement(d *xml.Decoder) error {
-	if err := d.Skip(); err != nil {
-		return dav.XMLError(err)
-	}
-	return nil
-}
-
-// attr returns an attribute of an element by its local name. CalDAV's
-// attributes have no namespace; one in the CalDAV namespace (written by
-// clients that prefix everything) is accepted too.
-func attr(t xml.StartElement, local string) (string, bool) {
-	for _, a := range t.Attr {
-		if a.Name.Local == local && (a.Name.Space == "" || a.Name.Space == dav.NSCalDAV) {
-			return a.Value, true
-		}
-	}
-	return "", false
-}
-
 // badRequest is a 400 *dav.Error.
 func badRequest(format string, args ...any) error {
 	return dav.Errorf(http.StatusBadRequest, format, args...)
-}
-
-// nameForMessage formats an element name for a message: C:name, D:name
-// or {namespace}name.
-func nameForMessage(n xml.Name) string {
-	switch n.Space {
-	case dav.NSCalDAV:
-		return "CALDAV:" + dav.Clip(n.Local)
-	case dav.NSDAV:
-		return "DAV:" + dav.Clip(n.Local)
-	}
-	return "{" + dav.Clip(n.Space) + "}" + dav.Clip(n.Local)
 }

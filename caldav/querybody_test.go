@@ -442,6 +442,8 @@ END:VCALENDAR&#13;
 		{"unknown timezone-id", query(`<C:filter><C:comp-filter name="VCALENDAR"/></C:filter><C:timezone-id>Mars/Olympus</C:timezone-id>`), forbidden, "valid-timezone", "Mars/Olympus"},
 		{"Local timezone-id", query(`<C:filter><C:comp-filter name="VCALENDAR"/></C:filter><C:timezone-id>Local</C:timezone-id>`), forbidden, "valid-timezone", "Local"},
 		{"timezone and timezone-id", query(`<C:filter><C:comp-filter name="VCALENDAR"/></C:filter><C:timezone-id>UTC</C:timezone-id><C:timezone-id>UTC</C:timezone-id>`), bad, "", "more than one timezone"},
+		{"unknown element with a local name that cannot start a name", query(`<X:0 xmlns:X="urn:x"/><C:filter><C:comp-filter name="VCALENDAR"/></C:filter>`), bad, "", "invalid qualified name"},
+		{"prefix bound to the empty name", query(`<X:a xmlns:X="urn:x" xmlns:p=""/><C:filter><C:comp-filter name="VCALENDAR"/></C:filter>`), bad, "", "empty namespace name"},
 		{"nresults not a number", query(`<C:filter><C:comp-filter name="VCALENDAR"/></C:filter><C:limit><C:nresults>many</C:nresults></C:limit>`), bad, "", "nresults"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

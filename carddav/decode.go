@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/emersion/go-vcard"
 	"github.com/pgdav/pgdav/internal/dav"
@@ -20,18 +19,9 @@ var utf8BOM = []byte("\uFEFF")
 // lower-case names, folding with tabs, grouped properties) and never
 // changes data: the caller stores the client's bytes verbatim.
 func decodeCard(data []byte) (vcard.Card, error) {
-	data = bytes.TrimPrefix(data, utf8BOM) // RFC 3629 6: a BOM is not part of the text
-	if !utf8.Valid(data) {
-		return nil, invalidData("the body is not valid UTF-8 (byte %d); vCards are UTF-8 (RFC 6350 3.1)", dav.InvalidUTF8At(data))
-	}
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		return nil, invalidData("the body contains a NUL byte (byte %d)", i)
-	}
-	data = bytes.TrimRight(data, " \t\r\n")
-	trimmed := bytes.TrimLeft(data, " \t\r\n")
-	first := 1 + bytes.Count(data[:len(data)-len(trimmed)], []byte{'\n'})
-	if len(trimmed) == 0 {
-		return nil, invalidData("the body is empty")
+	trimmed, first, err := dav.TrimText(data, "vCards are UTF-8 (RFC 6350 3.1)", invalidData)
+	if err != nil {
+		return nil, err
 	}
 	unfolded, err := unfoldCard(trimmed, first)
 	if err != nil {

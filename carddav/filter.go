@@ -59,9 +59,9 @@ func parseFilter(d *xml.Decoder, start xml.StartElement) (filter, error) {
 		return f, err
 	}
 	f.allOf = test
-	err = children(d, func(e xml.StartElement) error {
+	err = dav.ReadChildren(d, func(e xml.StartElement) error {
 		if e.Name != dav.CardDAVName("prop-filter") {
-			return unsupportedFilter("", "the filter element %s is not supported", nameString(e.Name))
+			return unsupportedFilter("", "the filter element %s is not supported", dav.NameForMessage(e.Name))
 		}
 		if len(f.props) == maxPropFilters {
 			return unsupportedFilter("", "a filter may hold at most %d prop-filter elements", maxPropFilters)
@@ -78,7 +78,7 @@ func parseFilter(d *xml.Decoder, start xml.StartElement) (filter, error) {
 
 func parsePropFilter(d *xml.Decoder, start xml.StartElement) (propFilter, error) {
 	var pf propFilter
-	name, ok := attr(start, "name")
+	name, ok := dav.Attr(start, "name")
 	if !ok {
 		return pf, dav.Errorf(http.StatusBadRequest, "a prop-filter needs a name attribute")
 	}
@@ -93,14 +93,14 @@ func parsePropFilter(d *xml.Decoder, start xml.StartElement) (propFilter, error)
 		return pf, err
 	}
 	pf.allOf = allOf
-	err = children(d, func(e xml.StartElement) error {
+	err = dav.ReadChildren(d, func(e xml.StartElement) error {
 		if len(pf.texts)+len(pf.params) == maxTests {
 			return unsupportedFilter(ref, "a prop-filter may hold at most %d tests", maxTests)
 		}
 		switch e.Name {
 		case dav.CardDAVName("is-not-defined"):
 			pf.notDefined = true
-			return skip(d)
+			return dav.Skip(d)
 		case dav.CardDAVName("text-match"):
 			tm, err := parseTextMatch(d, e, ref)
 			if err != nil {
@@ -116,7 +116,7 @@ func parsePropFilter(d *xml.Decoder, start xml.StartElement) (propFilter, error)
 			pf.params = append(pf.params, p)
 			return nil
 		}
-		return unsupportedFilter(ref, "the prop-filter element %s is not supported", nameString(e.Name))
+		return unsupportedFilter(ref, "the prop-filter element %s is not supported", dav.NameForMessage(e.Name))
 	})
 	if err != nil {
 		return pf, err
@@ -129,7 +129,7 @@ func parsePropFilter(d *xml.Decoder, start xml.StartElement) (propFilter, error)
 
 func parseParamFilter(d *xml.Decoder, start xml.StartElement, outer string) (paramFilter, error) {
 	var p paramFilter
-	name, ok := attr(start, "name")
+	name, ok := dav.Attr(start, "name")
 	if !ok {
 		return p, dav.Errorf(http.StatusBadRequest, "a param-filter needs a name attribute")
 	}
@@ -138,14 +138,14 @@ func parseParamFilter(d *xml.Decoder, start xml.StartElement, outer string) (par
 		return p, unsupportedFilter(ref, "%q is not a vCard parameter name", name)
 	}
 	p.name = strings.ToUpper(name)
-	err := children(d, func(e xml.StartElement) error {
+	err := dav.ReadChildren(d, func(e xml.StartElement) error {
 		if p.notDefined || p.text != nil {
 			return dav.Errorf(http.StatusBadRequest, "param-filter %q holds more than one test (RFC 6352 10.5.2)", name)
 		}
 		switch e.Name {
 		case dav.CardDAVName("is-not-defined"):
 			p.notDefined = true
-			return skip(d)
+			return dav.Skip(d)
 		case dav.CardDAVName("text-match"):
 			tm, err := parseTextMatch(d, e, ref)
 			if err != nil {
@@ -154,14 +154,14 @@ func parseParamFilter(d *xml.Decoder, start xml.StartElement, outer string) (par
 			p.text = &tm
 			return nil
 		}
-		return unsupportedFilter(ref, "the param-filter element %s is not supported", nameString(e.Name))
+		return unsupportedFilter(ref, "the param-filter element %s is not supported", dav.NameForMessage(e.Name))
 	})
 	return p, err
 }
 
 func parseTextMatch(d *xml.Decoder, start xml.StartElement, ref string) (textMatch, error) {
 	var tm textMatch
-	if v, ok := attr(start, "collation"); ok {
+	if v, ok := dav.Attr(start, "collation"); ok {
 		c, known := parseCollation(v)
 		if !known {
 			return tm, dav.NewError(http.StatusForbidden, dav.CardDAVName("supported-collation"),
@@ -169,7 +169,7 @@ func parseTextMatch(d *xml.Decoder, start xml.StartElement, ref string) (textMat
 		}
 		tm.collation = c
 	}
-	if v, ok := attr(start, "negate-condition"); ok {
+	if v, ok := dav.Attr(start, "negate-condition"); ok {
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "yes":
 			tm.negate = true
@@ -178,14 +178,14 @@ func parseTextMatch(d *xml.Decoder, start xml.StartElement, ref string) (textMat
 			return tm, unsupportedFilter(ref, "negate-condition must be yes or no, not %q", v)
 		}
 	}
-	if v, ok := attr(start, "match-type"); ok {
+	if v, ok := dav.Attr(start, "match-type"); ok {
 		m, known := parseMatchType(v)
 		if !known {
 			return tm, unsupportedFilter(ref, "match-type %q is not supported (equals, contains, starts-with, ends-with)", v)
 		}
 		tm.match = m
 	}
-	text, err := readText(d)
+	text, err := dav.ReadText(d, start)
 	if err != nil {
 		return tm, err
 	}
@@ -197,7 +197,7 @@ func parseTextMatch(d *xml.Decoder, start xml.StartElement, ref string) (textMat
 // testAttr reads the test attribute of filter and prop-filter: true for
 // allof, false for anyof (the default).
 func testAttr(start xml.StartElement, what, ref string) (bool, error) {
-	v, ok := attr(start, "test")
+	v, ok := dav.Attr(start, "test")
 	if !ok {
 		return false, nil
 	}

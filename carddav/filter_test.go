@@ -99,6 +99,8 @@ func TestParseQueryErrors(t *testing.T) {
 		{"bad nresults", query(`<C:filter/><C:limit><C:nresults>-1</C:nresults></C:limit>`), 400, "", ""},
 		{"limit without nresults", query(`<C:filter/><C:limit/>`), 400, "", ""},
 		{"element in text-match", query(`<C:filter><C:prop-filter name="FN"><C:text-match><x/></C:text-match></C:prop-filter></C:filter>`), 400, "", ""},
+		{"unknown element with a local name that cannot start a name", query(`<C:filter/><X:0 xmlns:X="urn:x"/>`), 400, "", ""},
+		{"unknown element with a prefix bound to the empty name", query(`<C:filter/><X:a xmlns:X="urn:x" xmlns:p=""/>`), 400, "", ""},
 		{"prop and allprop", strings.Replace(query(`<C:filter/>`), `<D:prop>`, `<D:allprop/><D:prop>`, 1), 400, "", ""},
 		{"unknown collation", query(`<C:filter><C:prop-filter name="FN"><C:text-match collation="i;basic">a</C:text-match></C:prop-filter></C:filter>`), 403, "supported-collation", ""},
 		{"unknown match-type", query(`<C:filter><C:prop-filter name="FN"><C:text-match match-type="regex">a</C:text-match></C:prop-filter></C:filter>`), 403, "supported-filter", `name="FN"`},

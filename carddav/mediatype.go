@@ -45,11 +45,8 @@ func checkMediaType(contentType string) (bodyKind, error) {
 		return 0, precondition(condSupportedData,
 			"media type %s is not supported here; send vCards as text/vcard", dav.QuoteShort(mt))
 	}
-	for _, cs := range params["charset"] {
-		if !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
-			return 0, precondition(condSupportedData,
-				"charset %s is not supported; send vCards as UTF-8 (RFC 6350 3.1)", dav.QuoteShort(cs))
-		}
+	if cs, other := dav.OtherCharset(params); other {
+		return 0, precondition(condSupportedData, "charset %s is not supported; send vCards as UTF-8 (RFC 6350 3.1)", dav.QuoteShort(cs))
 	}
 	for _, v := range params["version"] {
 		if v != "3.0" && v != "4.0" {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/pgdav/pgdav/internal/dav"
@@ -19,7 +18,6 @@ type reportProps struct {
 	// order lists a DAV:prop request's names as asked, address-data
 	// included, so the answer keeps the client's order.
 	order []xml.Name
-	seen  dav.NameSet // the names in order, found in one lookup
 	// addressData is the address-data request, nil when not asked.
 	addressData *addressDataRequest
 }
@@ -57,11 +55,6 @@ type multigetRequest struct {
 	hrefs []string
 }
 
-// Bounds on what a REPORT body may ask.
-const (
-	maxNResults = 1 << 30
-)
-
 // parseQuery parses an addressbook-query body. A missing filter matches
 // every card (docs/compatibility.md); unknown elements outside the filter
 // are ignored (RFC 4918 17).
@@ -87,7 +80,7 @@ func parseQuery(body []byte) (*queryRequest, error) {
 			q.limit = n
 			return err
 		}
-		return skip(d)
+		return dav.Skip(d)
 	})
 	if err != nil {
 		return nil, err
@@ -100,9 +93,9 @@ func parseMultiget(body []byte) (*multigetRequest, error) {
 	m := &multigetRequest{}
 	err := parseReport(body, &m.props, func(d *xml.Decoder, e xml.StartElement) error {
 		if e.Name != dav.DAVName("href") {
-			return skip(d)
+			return dav.Skip(d)
 		}
-		h, err := readText(d)
+		h, err := dav.ReadText(d, e)
 		if err != nil {
 			return err
 		}
@@ -118,69 +111,45 @@ func parseMultiget(body []byte) (*multigetRequest, error) {
 // parseReport reads a REPORT body: the root element (already checked by
 // the handler), its DAV:prop, DAV:allprop or DAV:propname into props, and
 // hands every other child element to other, which must read it through
-// its end tag.
+// its end tag. A body with none of the three asks for no property.
 func parseReport(body []byte, props *reportProps, other func(*xml.Decoder, xml.StartElement) error) error {
 	d := dav.NewDecoder(bytes.NewReader(body))
-	if _, _, err := dav.ReadRoot(d); err != nil {
+	root, _, err := dav.ReadRoot(d)
+	if err != nil {
 		return err
 	}
-	var prop, allprop, propname bool
-	err := children(d, func(e xml.StartElement) error {
-		switch e.Name {
-		case dav.DAVName("prop"):
-			prop = true
-			return parseProp(d, props)
-		case dav.DAVName("allprop"):
-			allprop = true
-			props.pf = &dav.Propfind{Kind: dav.PropfindAllProp}
-			return skip(d)
-		case dav.DAVName("propname"):
-			propname = true
-			props.pf = &dav.Propfind{Kind: dav.PropfindPropName}
-			return skip(d)
+	pr := dav.PropRequest{
+		Data: dav.CardDAVName("address-data"),
+		ReadData: func(d *xml.Decoder, e xml.StartElement) error {
+			pv, err := dav.ReadPropertyValue(d, e)
+			if err == nil {
+				props.addressData, err = parseAddressData(e, pv)
+			}
+			return err
+		},
+	}
+	err = dav.ReadDocument(d, func(e xml.StartElement) error {
+		if handled, err := pr.Read(d, e); handled {
+			return err
 		}
 		return other(d, e)
 	})
 	if err != nil {
 		return err
 	}
-	if n := btoi(prop) + btoi(allprop) + btoi(propname); n > 1 {
-		return dav.Errorf(http.StatusBadRequest, "the REPORT holds more than one of prop, allprop and propname")
-	}
-	return dav.EndDocument(d)
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// parseProp reads the children of a DAV:prop.
-func parseProp(d *xml.Decoder, props *reportProps) error {
-	pf := &dav.Propfind{Kind: dav.PropfindProp}
-	err := children(d, func(e xml.StartElement) error {
-		pv, err := dav.ReadPropertyValue(d, e)
-		if err != nil {
-			return err
-		}
-		if !props.seen.Add(e.Name) {
-			return nil // asked twice
-		}
-		props.order = append(props.order, e.Name)
-		if e.Name == dav.CardDAVName("address-data") {
-			props.addressData, err = parseAddressData(e, pv)
-			return err
-		}
-		pf.Props = append(pf.Props, e.Name)
-		return nil
-	})
-	if err != nil {
+	pf, err := pr.Propfind(root.Name)
+	switch {
+	case err != nil:
 		return err
-	}
-	if len(pf.Props) > 0 {
+	case !pr.Given():
+	case pf.Kind != dav.PropfindProp:
 		props.pf = pf
+	default:
+		// address-data is rendered here, every other property by Props.
+		props.order = pr.Names()
+		if len(pf.Props) > 0 {
+			props.pf = pf
+		}
 	}
 	return nil
 }
@@ -190,7 +159,7 @@ func parseProp(d *xml.Decoder, props *reportProps) error {
 // CARDDAV:supported-address-data precondition of RFC 6352 8.6 and 8.7.
 func parseAddressData(e xml.StartElement, pv dav.PropertyValue) (*addressDataRequest, error) {
 	req := &addressDataRequest{}
-	if ct, ok := attr(e, "content-type"); ok && strings.TrimSpace(ct) != "" {
+	if ct, ok := dav.Attr(e, "content-type"); ok && strings.TrimSpace(ct) != "" {
 		mt, params := dav.ParseMediaType(ct)
 		switch mt {
 		case "text/vcard", "text/x-vcard":
@@ -206,7 +175,7 @@ func parseAddressData(e xml.StartElement, pv dav.PropertyValue) (*addressDataReq
 			req.version = strings.TrimSpace(v[0])
 		}
 	}
-	if v, ok := attr(e, "version"); ok {
+	if v, ok := dav.Attr(e, "version"); ok {
 		req.version = strings.TrimSpace(v)
 	}
 	if req.version != "" && req.version != "3.0" && req.version != "4.0" {
@@ -219,16 +188,9 @@ func parseAddressData(e xml.StartElement, pv dav.PropertyValue) (*addressDataReq
 			req.props = nil
 			return req, nil
 		case dav.CardDAVName("prop"):
-			var name string
-			var noValue bool
-			for _, a := range pv.ChildAttrs[i] {
-				switch a.Name.Local {
-				case "name":
-					name = a.Value
-				case "novalue":
-					noValue = strings.EqualFold(strings.TrimSpace(a.Value), "yes")
-				}
-			}
+			name, _ := dav.AttrIn(pv.ChildAttrs[i], n.Space, "name")
+			v, _ := dav.AttrIn(pv.ChildAttrs[i], n.Space, "novalue")
+			noValue := strings.EqualFold(strings.TrimSpace(v), "yes")
 			group, prop, ok := splitPropName(name)
 			if !ok {
 				return nil, dav.Errorf(http.StatusBadRequest, "address-data: %q is not a vCard property name", name)
@@ -239,88 +201,12 @@ func parseAddressData(e xml.StartElement, pv dav.PropertyValue) (*addressDataReq
 	return req, nil
 }
 
-// parseLimit reads the content of CARDDAV:limit (RFC 6352 10.6).
+// parseLimit reads the content of CARDDAV:limit (RFC 6352 10.6), which
+// needs an nresults.
 func parseLimit(d *xml.Decoder) (int, error) {
-	n := -1
-	err := children(d, func(e xml.StartElement) error {
-		if e.Name != dav.CardDAVName("nresults") {
-			return skip(d)
-		}
-		s, err := readText(d)
-		if err != nil {
-			return err
-		}
-		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			return dav.Errorf(http.StatusBadRequest, "nresults must be a whole number, not %q", dav.Clip(s))
-		}
-		n = int(min(v, maxNResults))
-		return nil
-	})
-	if err == nil && n < 0 {
+	n, found, err := dav.ReadLimit(d, dav.NSCardDAV)
+	if err == nil && !found {
 		err = dav.Errorf(http.StatusBadRequest, "limit needs an nresults element (RFC 6352 10.6)")
 	}
 	return n, err
-}
-
-// children calls fn for each child element of the element whose start tag
-// was just read, up to and including its end tag; fn must read the child
-// through its own end tag. Text and comments between children are
-// ignored.
-func children(d *xml.Decoder, fn func(xml.StartElement) error) error {
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return dav.XMLError(err)
-		}
-		switch t := t.(type) {
-		case xml.StartElement:
-			if err := fn(t.Copy()); err != nil {
-				return err
-			}
-		case xml.EndElement:
-			return nil
-		}
-	}
-}
-
-// readText returns the character data of the element whose start tag was
-// just read, through its end tag. A child element is a 400.
-func readText(d *xml.Decoder) (string, error) {
-	var b strings.Builder
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return "", dav.XMLError(err)
-		}
-		switch t := t.(type) {
-		case xml.CharData:
-			b.Write(t)
-		case xml.StartElement:
-			return "", dav.Errorf(http.StatusBadRequest, "element %s where text was expected", nameString(t.Name))
-		case xml.EndElement:
-			return b.String(), nil
-		}
-	}
-}
-
-// skip reads the rest of the element whose start tag was just read.
-func skip(d *xml.Decoder) error { return dav.XMLError(d.Skip()) }
-
-// attr returns the value of the unqualified attribute name.
-func attr(e xml.StartElement, name string) (string, bool) {
-	for _, a := range e.Attr {
-		if a.Name.Space == "" && a.Name.Local == name {
-			return a.Value, true
-		}
-	}
-	return "", false
-}
-
-// nameString formats an element name for messages.
-func nameString(n xml.Name) string {
-	if n.Space == "" {
-		return n.Local
-	}
-	return "{" + n.Space + "}" + n.Local
 }

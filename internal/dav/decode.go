@@ -104,42 +104,6 @@ func EndDocument(d *xml.Decoder) error {
 	}
 }
 
-// ReadNames reads the children of an element such as <D:prop> in
-// PROPFIND or REPORT, up to and including its end tag, and returns their
-// names in order without duplicates; their content is skipped.
-func ReadNames(d *xml.Decoder) ([]xml.Name, error) {
-	var names []xml.Name
-	var seen NameSet
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return nil, XMLError(err)
-		}
-		switch t := t.(type) {
-		case xml.StartElement:
-			if err := checkName(t.Name); err != nil {
-				return nil, err
-			}
-			if err := checkNamespaceDecls(t.Attr); err != nil {
-				return nil, err
-			}
-			if seen.Add(t.Name) {
-				names = append(names, t.Name)
-			}
-			if err := d.Skip(); err != nil {
-				return nil, XMLError(err)
-			}
-		case xml.EndElement:
-			return names, nil
-		}
-	}
-}
-
-// skip skips the rest of the element whose start tag was just read.
-func skip(d *xml.Decoder) error {
-	return XMLError(d.Skip())
-}
-
 func containsName(names []xml.Name, n xml.Name) bool {
 	for _, x := range names {
 		if x == n {

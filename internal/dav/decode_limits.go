@@ -8,9 +8,10 @@ import (
 
 // Bounds on the shape of every XML request body, checked token by token
 // as the body is read, before any parser works on it: the size limits
-// (maxXMLBody, MaxReportBody) alone let a 12 MB body of unclosed elements
-// cost tens of seconds and hundreds of MiB in encoding/xml's element and
-// namespace stacks and in the parsers above it.
+// (maxXMLBody, MaxReportBody) alone do not bound the cost of a body, as
+// encoding/xml's element and namespace stacks, and the parsers above
+// them, grow with its nesting and its element count (docs/benchmarks.md
+// has the figures).
 const (
 	// MaxXMLDepth bounds element nesting. The deepest body a client sends
 	// is a calendar-query filter (about 8 levels); dead property values

@@ -3,7 +3,6 @@ package dav
 import (
 	"encoding/xml"
 	"io"
-	"net/http"
 )
 
 // ParseMkcol parses the body of an extended MKCOL (RFC 5689 §5.1, root
@@ -23,29 +22,18 @@ func ParseMkcol(r io.Reader) (root xml.Name, props []PropertyValue, err error) {
 	if !ok {
 		return xml.Name{}, nil, nil
 	}
-	if start.Name != DAVName("mkcol") && start.Name != CalDAVName("mkcalendar") {
-		return xml.Name{}, nil, Errorf(http.StatusBadRequest, "expected DAV:mkcol or CALDAV:mkcalendar, got %s", nameString(start.Name))
+	if err := CheckRoot(start, DAVName("mkcol"), CalDAVName("mkcalendar")); err != nil {
+		return xml.Name{}, nil, err
 	}
-	for done := false; !done; {
-		t, err := d.Token()
-		if err != nil {
-			return xml.Name{}, nil, XMLError(err)
+	err = ReadDocument(d, func(t xml.StartElement) error {
+		if t.Name != DAVName("set") {
+			return Skip(d)
 		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			done = true
-		case xml.StartElement:
-			if t.Name == DAVName("set") {
-				props, err = readSet(d, props, langOf(t, langOf(start, "")))
-			} else {
-				err = skip(d)
-			}
-			if err != nil {
-				return xml.Name{}, nil, err
-			}
-		}
-	}
-	if err := EndDocument(d); err != nil {
+		var err error
+		props, err = readSet(d, props, langOf(t, langOf(start, "")))
+		return err
+	})
+	if err != nil {
 		return xml.Name{}, nil, err
 	}
 	return start.Name, props, nil

@@ -53,50 +53,44 @@ func parseExpandProperty(body []byte) ([]expandReq, error) {
 	if _, _, err := ReadRoot(d); err != nil {
 		return nil, err
 	}
-	return readExpand(d, 0)
+	reqs, err := readExpand(d, 0)
+	if err != nil {
+		return nil, err
+	}
+	return reqs, EndDocument(d)
 }
 
 // readExpand reads the DAV:property children of the element just
 // started, up to and including its end tag.
 func readExpand(d *xml.Decoder, depth int) ([]expandReq, error) {
 	var out []expandReq
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return nil, XMLError(err)
+	err := ReadChildren(d, func(t xml.StartElement) error {
+		if t.Name != DAVName("property") {
+			return Skip(d)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name != DAVName("property") {
-				if err := skip(d); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			if depth >= maxExpandDepth {
-				return nil, Errorf(http.StatusBadRequest, "expand-property nests deeper than %d levels", maxExpandDepth)
-			}
-			// RFC 3253 3.8: namespace defaults to "DAV:".
-			q := expandReq{name: xml.Name{Space: NSDAV}}
-			for _, a := range t.Attr {
-				switch a.Name.Local {
-				case "name":
-					q.name.Local = a.Value
-				case "namespace":
-					q.name.Space = a.Value
-				}
-			}
-			if err := checkName(q.name); err != nil || q.name.Space == "" {
-				return nil, Errorf(http.StatusBadRequest, "expand-property: a DAV:property needs a valid name")
-			}
-			if q.sub, err = readExpand(d, depth+1); err != nil {
-				return nil, err
-			}
-			out = append(out, q)
-		case xml.EndElement:
-			return out, nil
+		if depth >= maxExpandDepth {
+			return Errorf(http.StatusBadRequest, "expand-property nests deeper than %d levels", maxExpandDepth)
 		}
+		// RFC 3253 3.8: namespace defaults to "DAV:".
+		q := expandReq{name: xml.Name{Space: NSDAV}}
+		q.name.Local, _ = Attr(t, "name")
+		if ns, ok := Attr(t, "namespace"); ok {
+			q.name.Space = ns
+		}
+		if err := checkName(q.name); err != nil || q.name.Space == "" {
+			return Errorf(http.StatusBadRequest, "expand-property: a DAV:property needs a valid name")
+		}
+		var err error
+		if q.sub, err = readExpand(d, depth+1); err != nil {
+			return err
+		}
+		out = append(out, q)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // expandProperty answers DAV:expand-property (RFC 3253 3.8): the

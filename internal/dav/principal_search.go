@@ -70,23 +70,21 @@ func parsePrincipalSearch(body []byte) (*principalSearch, error) {
 		return nil, err
 	}
 	q := &principalSearch{pf: &Propfind{Kind: PropfindProp}}
-	for _, a := range root.Attr {
-		if a.Name.Local == "test" && a.Name.Space == "" {
-			switch a.Value {
-			case "anyof":
-				q.anyOf = true
-			case "allof":
-			default:
-				return nil, Errorf(http.StatusBadRequest, "principal-property-search: test %q, want allof or anyof", Clip(a.Value))
-			}
+	if test, ok := Attr(root, "test"); ok {
+		switch test {
+		case "anyof":
+			q.anyOf = true
+		case "allof":
+		default:
+			return nil, Errorf(http.StatusBadRequest, "principal-property-search: test %s, want allof or anyof", QuoteShort(test))
 		}
 	}
 	var seen NameSet
-	err = readChildElements(d, func(t xml.StartElement) error {
+	err = ReadDocument(d, func(t xml.StartElement) error {
 		switch t.Name {
 		case DAVName("property-search"):
 			var s propertySearch
-			if err := readChildElements(d, func(t xml.StartElement) error {
+			if err := ReadChildren(d, func(t xml.StartElement) error {
 				switch t.Name {
 				case DAVName("prop"):
 					names, err := ReadNames(d)
@@ -97,7 +95,7 @@ func parsePrincipalSearch(body []byte) (*principalSearch, error) {
 					s.match = pv.Text
 					return err
 				}
-				return skip(d)
+				return Skip(d)
 			}); err != nil {
 				return err
 			}
@@ -114,7 +112,7 @@ func parsePrincipalSearch(body []byte) (*principalSearch, error) {
 		case DAVName("apply-to-principal-collection-set"):
 			q.applyToSet = true
 		}
-		return skip(d)
+		return Skip(d)
 	})
 	if err != nil {
 		return nil, err
@@ -122,27 +120,7 @@ func parsePrincipalSearch(body []byte) (*principalSearch, error) {
 	if len(q.searches) == 0 {
 		return nil, Errorf(http.StatusBadRequest, "principal-property-search holds no property-search (RFC 3744 9.4)")
 	}
-	return q, EndDocument(d)
-}
-
-// readChildElements calls fn for each child element of the element just
-// started, which must read it through its end tag, and reads that
-// element's end tag.
-func readChildElements(d *xml.Decoder, fn func(xml.StartElement) error) error {
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return XMLError(err)
-		}
-		switch t := t.(type) {
-		case xml.StartElement:
-			if err := fn(t); err != nil {
-				return err
-			}
-		case xml.EndElement:
-			return nil
-		}
-	}
+	return q, nil
 }
 
 // principalPropertySearch answers DAV:principal-property-search (RFC 3744

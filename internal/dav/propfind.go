@@ -52,103 +52,25 @@ func ParsePropfind(r io.Reader) (*Propfind, error) {
 	if !ok {
 		return &Propfind{Kind: PropfindAllProp}, nil
 	}
-	if root.Name != DAVName("propfind") {
-		return nil, Errorf(http.StatusBadRequest, "expected DAV:propfind, got %s", nameString(root.Name))
-	}
-	pf := &Propfind{}
-	var prop, allprop, propname bool
-	var seenProps, seenInclude NameSet
-	for done := false; !done; {
-		t, err := d.Token()
-		if err != nil {
-			return nil, XMLError(err)
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			done = true
-		case xml.StartElement:
-			if err := checkName(t.Name); err != nil {
-				return nil, err
-			}
-			var names []xml.Name
-			switch t.Name {
-			case DAVName("prop"):
-				prop = true
-				err = readPropValues(d, pf, &seenProps)
-			case DAVName("include"):
-				names, err = ReadNames(d)
-				for _, n := range names {
-					if seenInclude.Add(n) {
-						pf.Include = append(pf.Include, n)
-					}
-				}
-			case DAVName("allprop"):
-				allprop = true
-				err = skip(d)
-			case DAVName("propname"):
-				propname = true
-				err = skip(d)
-			default:
-				err = skip(d)
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := EndDocument(d); err != nil {
+	if err := CheckRoot(root, DAVName("propfind")); err != nil {
 		return nil, err
 	}
-	switch {
-	case prop && (allprop || propname), allprop && propname:
-		return nil, Errorf(http.StatusBadRequest, "propfind holds more than one of prop, allprop and propname")
-	case prop:
-		pf.Kind = PropfindProp
-		pf.Include = nil
-	case propname:
-		pf.Kind = PropfindPropName
-		pf.Include = nil
-	case allprop:
-		pf.Kind = PropfindAllProp
-	default:
+	var pr PropRequest
+	err = ReadDocument(d, func(t xml.StartElement) error {
+		if handled, err := pr.Read(d, t); handled {
+			return err
+		}
+		return Skip(d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !pr.Given() {
 		return nil, Errorf(http.StatusBadRequest, "propfind holds none of prop, allprop and propname (RFC 4918 14.20)")
 	}
+	pf, err := pr.Propfind(root.Name)
+	if err != nil {
+		return nil, err
+	}
 	return pf, nil
-}
-
-// readPropValues reads the children of a PROPFIND's DAV:prop whole.
-func readPropValues(d *xml.Decoder, pf *Propfind, seen *NameSet) error {
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return XMLError(err)
-		}
-		switch t := t.(type) {
-		case xml.StartElement:
-			if err := checkName(t.Name); err != nil {
-				return err
-			}
-			if err := checkNamespaceDecls(t.Attr); err != nil {
-				return err
-			}
-			pv, err := ReadPropertyValue(d, t)
-			if err != nil {
-				return err
-			}
-			if seen.Add(pv.Name) {
-				pf.Props = append(pf.Props, pv.Name)
-				pf.Values = append(pf.Values, pv)
-			}
-		case xml.EndElement:
-			return nil
-		}
-	}
-}
-
-// nameString formats a name for messages as {namespace}local.
-func nameString(n xml.Name) string {
-	if n.Space == "" {
-		return n.Local
-	}
-	return "{" + n.Space + "}" + n.Local
 }

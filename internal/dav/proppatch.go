@@ -28,36 +28,21 @@ func ParseProppatch(r io.Reader) ([]PatchOp, error) {
 	if !ok {
 		return nil, Errorf(http.StatusBadRequest, "PROPPATCH needs a body")
 	}
-	if root.Name != DAVName("propertyupdate") {
-		return nil, Errorf(http.StatusBadRequest, "expected DAV:propertyupdate, got %s", nameString(root.Name))
+	if err := CheckRoot(root, DAVName("propertyupdate")); err != nil {
+		return nil, err
 	}
 	var ops []PatchOp
 	instructions := 0
-	for done := false; !done; {
-		t, err := d.Token()
-		if err != nil {
-			return nil, XMLError(err)
+	err = ReadDocument(d, func(t xml.StartElement) error {
+		if t.Name != DAVName("set") && t.Name != DAVName("remove") {
+			return Skip(d)
 		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			done = true
-		case xml.StartElement:
-			if err := checkName(t.Name); err != nil {
-				return nil, err
-			}
-			switch t.Name {
-			case DAVName("set"), DAVName("remove"):
-				instructions++
-				ops, err = readPatch(d, ops, t.Name.Local == "remove", langOf(t, langOf(root, "")))
-			default:
-				err = skip(d)
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := EndDocument(d); err != nil {
+		instructions++
+		var err error
+		ops, err = readPatch(d, ops, t.Name.Local == "remove", langOf(t, langOf(root, "")))
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	if instructions == 0 {
@@ -70,40 +55,27 @@ func ParseProppatch(r io.Reader) ([]PatchOp, error) {
 // operation per property inside its <D:prop> elements. lang is the
 // xml:lang in scope (of the set or an ancestor).
 func readPatch(d *xml.Decoder, ops []PatchOp, remove bool, lang string) ([]PatchOp, error) {
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return nil, XMLError(err)
+	err := ReadChildren(d, func(t xml.StartElement) error {
+		switch {
+		case t.Name != DAVName("prop"):
+			return Skip(d)
+		case remove:
+			names, err := ReadNames(d)
+			for _, n := range names {
+				ops = append(ops, PatchOp{Remove: true, Prop: PropertyValue{Name: n}})
+			}
+			return err
 		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return ops, nil
-		case xml.StartElement:
-			if t.Name != DAVName("prop") {
-				if err := skip(d); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			if remove {
-				names, err := ReadNames(d)
-				if err != nil {
-					return nil, err
-				}
-				for _, n := range names {
-					ops = append(ops, PatchOp{Remove: true, Prop: PropertyValue{Name: n}})
-				}
-				continue
-			}
-			props, err := readProps(d, langOf(t, lang))
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range props {
-				ops = append(ops, PatchOp{Prop: p})
-			}
+		props, err := readProps(d, langOf(t, lang))
+		for _, p := range props {
+			ops = append(ops, PatchOp{Prop: p})
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return ops, nil
 }
 
 // readProps reads the rest of a <D:prop> whose children are property
@@ -112,25 +84,18 @@ func readPatch(d *xml.Decoder, ops []PatchOp, remove bool, lang string) ([]Patch
 // it, and an inherited one belongs to it as much as its own (4.4).
 func readProps(d *xml.Decoder, lang string) ([]PropertyValue, error) {
 	var props []PropertyValue
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return nil, XMLError(err)
+	err := ReadChildren(d, func(t xml.StartElement) error {
+		if l := langOf(t, ""); l == "" && lang != "" {
+			t.Attr = append(t.Attr[:len(t.Attr):len(t.Attr)], xml.Attr{Name: xml.Name{Space: xmlURI, Local: "lang"}, Value: lang})
 		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return props, nil
-		case xml.StartElement:
-			if l := langOf(t, ""); l == "" && lang != "" {
-				t.Attr = append(t.Attr[:len(t.Attr):len(t.Attr)], xml.Attr{Name: xml.Name{Space: xmlURI, Local: "lang"}, Value: lang})
-			}
-			pv, err := ReadPropertyValue(d, t)
-			if err != nil {
-				return nil, err
-			}
-			props = append(props, pv)
-		}
+		pv, err := ReadPropertyValue(d, t)
+		props = append(props, pv)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return props, nil
 }
 
 // langOf returns the xml:lang of e, or inherited if it has none (XML 1.0

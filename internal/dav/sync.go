@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/xml"
@@ -55,9 +56,6 @@ type syncRequest struct {
 	props []PropertyValue
 }
 
-// maxSyncNResults bounds DAV:nresults; larger values mean "no limit".
-const maxSyncNResults = 1 << 30
-
 // parseSyncCollection parses a sync-collection body. Errors are *Error
 // 400: malformed XML, another root element, a second sync-token,
 // sync-level or limit, a sync-level other than 1 and infinite, an
@@ -65,15 +63,16 @@ const maxSyncNResults = 1 << 30
 // ignored (RFC 4918 17); a missing DAV:prop asks for no property, so each
 // member comes with an empty propstat.
 func parseSyncCollection(body []byte) (*syncRequest, error) {
-	d := NewDecoder(strings.NewReader(string(body)))
+	d := NewDecoder(bytes.NewReader(body))
 	root, ok, err := ReadRoot(d)
 	switch {
 	case err != nil:
 		return nil, err
 	case !ok:
 		return nil, Errorf(http.StatusBadRequest, "the REPORT body is empty; expected a DAV:sync-collection element")
-	case root.Name != reportSyncCollection:
-		return nil, Errorf(http.StatusBadRequest, "expected DAV:sync-collection, got %s", nameString(root.Name))
+	}
+	if err := CheckRoot(root, reportSyncCollection); err != nil {
+		return nil, err
 	}
 	req := &syncRequest{}
 	var seenToken, seenLevel, seenLimit bool
@@ -85,128 +84,59 @@ func parseSyncCollection(body []byte) (*syncRequest, error) {
 		*seen = true
 		return nil
 	}
-	for done := false; !done; {
-		t, err := d.Token()
-		if err != nil {
-			return nil, XMLError(err)
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			done = true
-		case xml.StartElement:
-			if err := checkName(t.Name); err != nil {
-				return nil, err
+	err = ReadDocument(d, func(t xml.StartElement) error {
+		switch t.Name {
+		case DAVName("sync-token"):
+			if err := once(&seenToken, "sync-token"); err != nil {
+				return err
 			}
-			switch t.Name {
-			case DAVName("sync-token"):
-				if err := once(&seenToken, "sync-token"); err != nil {
-					return nil, err
-				}
-				if req.token, err = readSyncText(d, t); err != nil {
-					return nil, err
-				}
-			case DAVName("sync-level"):
-				if err := once(&seenLevel, "sync-level"); err != nil {
-					return nil, err
-				}
-				v, err := readSyncText(d, t)
-				if err != nil {
-					return nil, err
-				}
-				switch {
-				case v == "1":
-				case strings.EqualFold(v, "infinite"), strings.EqualFold(v, "infinity"):
-					req.infinite = true
-				default:
-					return nil, Errorf(http.StatusBadRequest, "sync-level %q: want 1 or infinite (RFC 6578 6.3)", clipText(v))
-				}
-			case DAVName("limit"):
-				if err := once(&seenLimit, "limit"); err != nil {
-					return nil, err
-				}
-				if req.limit, err = readSyncLimit(d); err != nil {
-					return nil, err
-				}
-			case DAVName("prop"):
-				props, err := readProps(d, "")
-				if err != nil {
-					return nil, err
-				}
-				for _, pv := range props {
-					if seenProps.Add(pv.Name) {
-						req.props = append(req.props, pv)
-					}
-				}
+			v, err := ReadText(d, t)
+			req.token = strings.TrimSpace(v)
+			return err
+		case DAVName("sync-level"):
+			if err := once(&seenLevel, "sync-level"); err != nil {
+				return err
+			}
+			v, err := ReadText(d, t)
+			if err != nil {
+				return err
+			}
+			switch v = strings.TrimSpace(v); {
+			case v == "1":
+			case strings.EqualFold(v, "infinite"), strings.EqualFold(v, "infinity"):
+				req.infinite = true
 			default:
-				if err := skip(d); err != nil {
-					return nil, err
+				return Errorf(http.StatusBadRequest, "sync-level %s: want 1 or infinite (RFC 6578 6.3)", QuoteShort(v))
+			}
+			return nil
+		case DAVName("limit"):
+			if err := once(&seenLimit, "limit"); err != nil {
+				return err
+			}
+			n, found, err := ReadLimit(d, NSDAV)
+			switch {
+			case err == nil && !found:
+				err = Errorf(http.StatusBadRequest, "limit needs an nresults element (RFC 5323 5.17)")
+			case err == nil && n == 0:
+				err = Errorf(http.StatusBadRequest, "nresults 0: want a whole number of at least 1 (RFC 5323 5.17)")
+			}
+			req.limit = n
+			return err
+		case DAVName("prop"):
+			props, err := readProps(d, "")
+			for _, pv := range props {
+				if seenProps.Add(pv.Name) {
+					req.props = append(req.props, pv)
 				}
 			}
+			return err
 		}
-	}
-	if err := EndDocument(d); err != nil {
+		return Skip(d)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return req, nil
-}
-
-// readSyncText reads an element that holds only text and returns the
-// text, trimmed.
-func readSyncText(d *xml.Decoder, start xml.StartElement) (string, error) {
-	pv, err := ReadPropertyValue(d, start)
-	if err != nil {
-		return "", err
-	}
-	if len(pv.Children) > 0 {
-		return "", Errorf(http.StatusBadRequest, "%s holds an element; it holds text only", start.Name.Local)
-	}
-	return strings.TrimSpace(pv.Text), nil
-}
-
-// readSyncLimit reads the content of DAV:limit (RFC 5323 5.17): one
-// DAV:nresults, a positive whole number.
-func readSyncLimit(d *xml.Decoder) (int, error) {
-	n := 0
-	for {
-		t, err := d.Token()
-		if err != nil {
-			return 0, XMLError(err)
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			if n == 0 {
-				return 0, Errorf(http.StatusBadRequest, "limit needs an nresults element (RFC 5323 5.17)")
-			}
-			return n, nil
-		case xml.StartElement:
-			if err := checkName(t.Name); err != nil {
-				return 0, err
-			}
-			if t.Name != DAVName("nresults") {
-				if err := skip(d); err != nil {
-					return 0, err
-				}
-				continue
-			}
-			s, err := readSyncText(d, t)
-			if err != nil {
-				return 0, err
-			}
-			v, err := strconv.ParseUint(s, 10, 64)
-			if err != nil || v == 0 {
-				return 0, Errorf(http.StatusBadRequest, "nresults %q: want a whole number of at least 1", clipText(s))
-			}
-			n = int(min(v, maxSyncNResults))
-		}
-	}
-}
-
-// clipText shortens client text quoted in a message.
-func clipText(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }
 
 // syncTokenPrefix starts every collection token SyncToken makes.

@@ -26,7 +26,7 @@ func TestParseSyncCollection(t *testing.T) {
 			<D:limit><D:nresults> 25 </D:nresults></D:limit><D:prop><C:calendar-data><C:comp name="VCALENDAR"/></C:calendar-data><D:getetag/><D:getetag/></D:prop><D:unknown/></D:sync-collection>`,
 			want: syncRequest{infinite: true, limit: 25}, props: []xml.Name{CalDAVName("calendar-data"), DAVName("getetag")}},
 		{name: "huge nresults", body: `<sync-collection xmlns="DAV:"><sync-token/><limit><nresults>99999999999999</nresults></limit></sync-collection>`,
-			want: syncRequest{limit: maxSyncNResults}},
+			want: syncRequest{limit: MaxNResults}},
 		{name: "empty", body: ``, status: 400},
 		{name: "other root", body: `<propfind xmlns="DAV:"/>`, status: 400},
 		{name: "level 2", body: `<sync-collection xmlns="DAV:"><sync-token/><sync-level>2</sync-level></sync-collection>`, status: 400},
@@ -115,7 +115,7 @@ func FuzzParseSyncCollection(f *testing.F) {
 			}
 			return
 		}
-		if req.limit < 0 || req.limit > maxSyncNResults {
+		if req.limit < 0 || req.limit > MaxNResults {
 			t.Fatalf("limit %d", req.limit)
 		}
 	})

@@ -5,6 +5,7 @@ package dav
 // in error messages.
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -52,6 +53,19 @@ func splitUnquoted(s string, sep byte) []string {
 	return append(parts, s[start:])
 }
 
+// OtherCharset returns the first charset parameter of a Content-Type
+// (params from ParseMediaType) that is neither UTF-8 nor its subset
+// US-ASCII: iCalendar and vCard are UTF-8 (RFC 5545 3.1.4, RFC 6350
+// 3.1), and pgdav stores the bytes as sent.
+func OtherCharset(params map[string][]string) (string, bool) {
+	for _, cs := range params["charset"] {
+		if !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
+			return cs, true
+		}
+	}
+	return "", false
+}
+
 // InvalidUTF8At returns the offset of the first byte that is not valid
 // UTF-8.
 func InvalidUTF8At(data []byte) int {
@@ -94,4 +108,32 @@ func cutAt(s string) int {
 		i--
 	}
 	return i
+}
+
+// utf8BOM is the byte order mark some Windows tools put before the data.
+var utf8BOM = []byte("\uFEFF")
+
+// TrimText checks and trims the body of an iCalendar or vCard PUT, UTF-8
+// text (RFC 5545 3.1.4, RFC 6350 3.1) read line by line. A byte order
+// mark is dropped (RFC 3629 6: it is not part of the text), and so is
+// white space around the data: go-ical and go-vcard read a
+// whitespace-only line after END as a continuation of it. first is the
+// number of the line the data starts on in the body as sent, for
+// messages. A body that is not UTF-8, holds a NUL byte or is empty is
+// refused with invalid, the protocol's valid-data precondition; utf8Rule
+// names the RFC that makes the format UTF-8.
+func TrimText(data []byte, utf8Rule string, invalid func(format string, args ...any) *Error) (trimmed []byte, first int, err error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if !utf8.Valid(data) {
+		return nil, 0, invalid("the body is not valid UTF-8 (byte %d); %s", InvalidUTF8At(data), utf8Rule)
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return nil, 0, invalid("the body contains a NUL byte (byte %d); the text allows no control characters but tab", i)
+	}
+	data = bytes.TrimRight(data, " \t\r\n")
+	trimmed = bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 {
+		return nil, 0, invalid("the body is empty")
+	}
+	return trimmed, 1 + bytes.Count(data[:len(data)-len(trimmed)], []byte{'\n'}), nil
 }

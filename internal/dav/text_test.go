@@ -1,0 +1,59 @@
+package dav
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestTrimText(t *testing.T) {
+	t.Parallel()
+	invalid := func(format string, args ...any) *Error {
+		return NewError(http.StatusForbidden, CalDAVName("valid-calendar-data"), format, args...)
+	}
+	for _, tc := range []struct {
+		name, body, want string
+		first            int
+		message          string // a part of the refusal; "" for none
+	}{
+		{"as is", "BEGIN:X\r\nEND:X\r\n", "BEGIN:X\r\nEND:X", 1, ""},
+		{"byte order mark", "\uFEFFBEGIN:X\nEND:X", "BEGIN:X\nEND:X", 1, ""},
+		{"blank lines first", "\r\n\n  BEGIN:X\nEND:X \n\t\n", "BEGIN:X\nEND:X", 3, ""},
+		{"not UTF-8", "BEGIN:X\n\xff", "", 0, "not valid UTF-8 (byte 8); RULE"},
+		{"NUL", "BEGIN:X\n\x00", "", 0, "NUL byte (byte 8)"},
+		{"empty", "", "", 0, "the body is empty"},
+		{"only white space and a byte order mark", "\uFEFF \r\n\t", "", 0, "the body is empty"},
+	} {
+		got, first, err := TrimText([]byte(tc.body), "RULE", invalid)
+		if tc.message != "" {
+			de, ok := err.(*Error)
+			if !ok || de.Status != http.StatusForbidden || !strings.Contains(de.Message, tc.message) {
+				t.Errorf("%s: %v, want a 403 saying %q", tc.name, err, tc.message)
+			}
+			continue
+		}
+		if err != nil || string(got) != tc.want || first != tc.first {
+			t.Errorf("%s: %q, line %d, %v; want %q, line %d", tc.name, got, first, err, tc.want, tc.first)
+		}
+	}
+}
+
+func TestOtherCharset(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		contentType, want string
+		other             bool
+	}{
+		{"text/calendar", "", false},
+		{"text/calendar; charset=utf-8", "", false},
+		{`text/vcard; charset="UTF-8"`, "", false},
+		{"text/calendar; charset=US-ASCII; component=vevent", "", false},
+		{"text/calendar; charset=iso-8859-1", "iso-8859-1", true},
+		{"text/vcard; charset=utf-8; charset=windows-1252", "windows-1252", true},
+	} {
+		_, params := ParseMediaType(tc.contentType)
+		if got, other := OtherCharset(params); got != tc.want || other != tc.other {
+			t.Errorf("%s: %q, %v; want %q, %v", tc.contentType, got, other, tc.want, tc.other)
+		}
+	}
+}
