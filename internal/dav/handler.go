@@ -39,14 +39,19 @@ type Config struct {
 	SyncMaxResults int
 }
 
-// Store is what the handlers need from the backend.
+// Store is what the handlers need from the backend, sync-collection's
+// change logs included: a store that lacks a method is a compile error
+// where the handler is made, never a 501 at run time.
 type Store interface {
+	SyncStore
+	HomeSyncStore
 	GetCollection(ctx context.Context, principalID int64, kind backend.CollectionKind, slug string) (backend.Collection, error)
 	ListCollections(ctx context.Context, principalID int64, kind backend.CollectionKind) ([]backend.Collection, error)
 	CreateCollection(ctx context.Context, principalID int64, c backend.Collection, props []backend.DeadProperty) (backend.Collection, error)
 	DeleteCollectionIf(ctx context.Context, principalID int64, kind backend.CollectionKind, slug string, cond backend.Conditions) error
 	GetObject(ctx context.Context, collectionID int64, name string, withData bool) (backend.Object, error)
 	ListObjects(ctx context.Context, collectionID int64, withData bool, fn func(backend.Object) error) error
+	GetObjectsByName(ctx context.Context, collectionID int64, names []string, withData bool, fn func(backend.Object) error) error
 	PutObject(ctx context.Context, w backend.ObjectWrite, cond backend.Conditions) (backend.Object, bool, error)
 	DeleteObject(ctx context.Context, collectionID int64, name string, cond backend.Conditions) error
 	MoveObject(ctx context.Context, srcCollectionID int64, srcName string, dstCollectionID int64, dstName string, overwrite bool, srcCond backend.Conditions) (bool, error)

@@ -34,9 +34,8 @@ func syncReportOn(kind ResourceKind) bool { return kind == KindCollection || kin
 // (RFC 6578 3.6), each page continuing where the last stopped.
 const DefaultSyncMaxResults = 10000
 
-// SyncStore is what sync-collection needs from the store besides Store;
-// *backend.Store has it. A handler whose store lacks it answers the
-// REPORT with 501.
+// SyncStore is what sync-collection on a collection needs from the
+// store: its change log. Store includes it.
 type SyncStore interface {
 	Changes(ctx context.Context, q backend.ChangeQuery, fn func(*backend.Change) error) (backend.ChangeSet, error)
 }
@@ -362,10 +361,6 @@ func (h *Handler) syncProps(ctx context.Context, m *Resource, plan []syncProp, p
 // child of the multistatus, and comes from the same database snapshot as
 // the members, so it works on any node and after a restart.
 func (h *Handler) syncMembers(w http.ResponseWriter, r *http.Request, res *Resource, req *syncRequest) error {
-	ss, ok := h.store.(SyncStore)
-	if !ok {
-		return Errorf(http.StatusNotImplemented, "sync-collection needs a store with a change log")
-	}
 	coll := res.Collection
 	q := backend.ChangeQuery{CollectionID: coll.ID, Initial: req.token == ""}
 	if !q.Initial {
@@ -397,7 +392,7 @@ func (h *Handler) syncMembers(w http.ResponseWriter, r *http.Request, res *Resou
 		collHref: res.collectionHref()}
 	buf := make([]Prop, 0, len(plan))
 	scratch := make([]Prop, 0, len(pf.Props))
-	set, err := ss.Changes(ctx, q, func(c *backend.Change) error {
+	set, err := h.store.Changes(ctx, q, func(c *backend.Change) error {
 		href := m.MemberHref(c.Name)
 		if c.Deleted {
 			return ms.StatusResponse(href, http.StatusNotFound)
