@@ -214,7 +214,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, t target, p bac
 		if errors.As(err, &mbe) {
 			return Errorf(http.StatusRequestEntityTooLarge, "the REPORT body is larger than %d bytes", MaxReportBody)
 		}
-		return Errorf(http.StatusBadRequest, "reading the REPORT body: %v", err)
+		return &Error{Status: http.StatusBadRequest, Message: "the REPORT body could not be read to its end", Err: err}
 	}
 	root, ok, err := ReadRoot(NewDecoder(bytes.NewReader(body)))
 	if err != nil {
