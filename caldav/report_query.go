@@ -127,22 +127,24 @@ func storeQuery(q *calendarQuery, collectionID int64, floating *time.Location) (
 	if span == nil {
 		return bq, exact
 	}
-	bq.Range = &backend.Span{Start: span.Start, End: span.End}
+	bq.Range = &backend.TimeRange{Span: backend.Span{Start: span.Start, End: span.End}}
 	// SQL decides the objects whose stored times are exact over the
 	// range; the others come with their bytes.
-	bq.Decide = q.Filter.timeOnly()
-	if bq.Decide {
-		// The undecided rows come with their bytes anyway; a decided
-		// one needs them only for calendar-data.
-		bq.WithData = q.Data != nil
+	if !q.Filter.timeOnly() {
+		return bq, exact
 	}
+	d := &backend.Decision{}
+	// The undecided rows come with their bytes anyway; a decided one
+	// needs them only for calendar-data.
+	bq.WithData = q.Data != nil
 	if q.Timezone != nil || q.TimezoneCal == nil {
 		// Otherwise floating times are read in a query's own VTIMEZONE,
 		// which no stored zone name matches.
-		bq.Zone = zoneKey(floating)
+		d.Zone = zoneKey(floating)
 	}
 	if q.Data.expandOnly() {
-		bq.Expand = &backend.Interval{Start: q.Data.expand.Start, End: q.Data.expand.End}
+		d.Expand = &backend.Interval{Start: q.Data.expand.Start, End: q.Data.expand.End}
 	}
+	bq.Range.Decide = d
 	return bq, exact
 }
