@@ -2,8 +2,6 @@ package backend
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,27 +14,38 @@ type CalendarQuery struct {
 	// Components restricts the component type (VEVENT, VTODO, …); nil
 	// means any.
 	Components []string
-	// Range keeps objects whose span overlaps it; nil means no time
-	// restriction. A zero Start or End is unbounded.
-	Range *Span
-	// WithData reads the objects' bytes too.
+	// Range is the time restriction; nil means none.
+	Range *TimeRange
+	// WithData reads the objects' bytes too (with Range.Decide: of the
+	// decided objects too).
 	WithData bool
-	// Decide, with Range, lets SQL decide the range exactly for objects
-	// whose stored times are exact over it (ObjectTimes): those that do
-	// not match are left out and those that do come with Decided set,
-	// and without their bytes unless WithData. The caller asks for it
-	// only when the range is the whole filter, on one component type.
-	// Objects SQL cannot decide come with their bytes, as candidates.
-	Decide bool
-	// Expand, with Decide, asks for the stored expansion instead of the
-	// bytes of the decided objects whose times are exact over this
-	// window too (ObjectTimes.Expansion); those without one come with
-	// their bytes.
-	Expand *Interval
+}
+
+// TimeRange keeps the objects whose span overlaps Span (a zero Start or
+// End is unbounded) and, with Decide, lets SQL decide some of them.
+type TimeRange struct {
+	Span
+	// Decide, when not nil, lets SQL decide the range exactly for the
+	// objects whose stored times are exact over it (ObjectTimes): those
+	// that do not match are left out and those that do come with
+	// Decided set, and without their bytes unless WithData. The caller
+	// asks for it only when the range is the whole filter, on one
+	// component type. Objects SQL cannot decide come with their bytes,
+	// as candidates.
+	Decide *Decision
+}
+
+// Decision is how SQL decides a TimeRange.
+type Decision struct {
 	// Zone names the zone the query reads floating times in
 	// (ObjectTimes.Zone); stored times computed in another zone are not
 	// used. Empty uses only times that hold in every zone.
 	Zone string
+	// Expand asks for the stored expansion instead of the bytes of the
+	// decided objects whose times are exact over this window too
+	// (ObjectTimes.Expansion); those without one come with their bytes.
+	// nil: no expansion is wanted.
+	Expand *Interval
 }
 
 // QueryCalendarObjects calls fn for each object of the collection that
@@ -45,16 +54,13 @@ type CalendarQuery struct {
 // index scan on (collection_id, span); an object's span covers every
 // instance of its recurrence set, so the pre-filter never drops a match.
 func (s *Store) QueryCalendarObjects(ctx context.Context, q CalendarQuery, fn func(Object) error) error {
-	var where strings.Builder
-	args := []any{q.CollectionID}
-	where.WriteString(`collection_id = $1`)
+	var args sqlArgs
+	where := `collection_id = ` + args.add(q.CollectionID)
 	if q.Components != nil {
-		args = append(args, q.Components)
-		fmt.Fprintf(&where, ` AND component = ANY($%d)`, len(args))
+		where += ` AND component = ANY(` + args.add(q.Components) + `)`
 	}
 	if q.Range == nil {
-		err := s.streamObjects(ctx, q.WithData, fn,
-			`SELECT `+objectSelect(q.WithData)+` WHERE `+where.String(), args...)
+		err := s.streamObjects(ctx, q.WithData, fn, `SELECT `+objectSelect(q.WithData)+` WHERE `+where, args...)
 		return streamError(err, "query calendar objects of collection %d", q.CollectionID)
 	}
 	var lo, hi *time.Time
@@ -64,42 +70,40 @@ func (s *Store) QueryCalendarObjects(ctx context.Context, q CalendarQuery, fn fu
 	if !q.Range.End.IsZero() {
 		hi = &q.Range.End
 	}
-	args = append(args, lo, hi)
-	lop, hip := len(args)-1, len(args)
+	start, end := args.add(lo), args.add(hi)
 	// Closed at both ends, although CALDAV:time-range is half-open:
 	// some RFC 4791 9.9 rows match a range that merely touches the
 	// component (a VTODO due exactly at its end), and a wider test
 	// only adds candidates for the exact evaluator.
-	fmt.Fprintf(&where, ` AND span && tstzrange($%d::timestamptz, $%d::timestamptz, '[]')`, lop, hip)
-	if !q.Decide {
-		err := s.streamObjects(ctx, q.WithData, fn,
-			`SELECT `+objectSelect(q.WithData)+` WHERE `+where.String(), args...)
+	where += ` AND span && tstzrange(` + start + `::timestamptz, ` + end + `::timestamptz, '[]')`
+	d := q.Range.Decide
+	if d == nil {
+		err := s.streamObjects(ctx, q.WithData, fn, `SELECT `+objectSelect(q.WithData)+` WHERE `+where, args...)
 		return streamError(err, "query calendar objects of collection %d", q.CollectionID)
 	}
 	// decided: the stored instances are exact over the whole query range
 	// (half-open, as RFC 4791 9.9 reads it); such an object matches when
 	// one of its instances overlaps the range, and needs no reading.
 	var expand any // the expand window, NULL for none
-	if q.Expand != nil {
-		expand = windowRange(*q.Expand)
+	if d.Expand != nil {
+		expand = windowRange(*d.Expand)
 	}
-	args = append(args, q.WithData, expand, q.Zone)
-	wd, ex, zn := len(args)-2, len(args)-1, len(args)
+	withData, window, zone := args.add(q.WithData), args.add(expand), args.add(d.Zone)
 	// in_window: a decided object whose times are exact over the expand
 	// window too; its stored expansion, if it has one, answers instead of
 	// its bytes. The body is looked up only for the rows that need
 	// something from it (bodyWhen): a decided object, without WithData
 	// and outside an expand window, reads nothing but its row of objects.
-	query := fmt.Sprintf(`SELECT `+objectColumns+`,
-			CASE WHEN NOT d.decided OR ($%[3]d AND NOT (d.in_window AND body.expansion IS NOT NULL)) THEN body.data END,
+	query := `SELECT ` + objectColumns + `,
+			CASE WHEN NOT d.decided OR (` + withData + ` AND NOT (d.in_window AND body.expansion IS NOT NULL)) THEN body.data END,
 			CASE WHEN d.in_window THEN body.expansion END, d.decided
 		FROM objects
-			CROSS JOIN LATERAL (SELECT coalesce(instances_within @> tstzrange($%[1]d, $%[2]d, '[)'), false) AND %[6]s AS decided) d0
+			CROSS JOIN LATERAL (SELECT coalesce(instances_within @> tstzrange(` + start + `, ` + end + `, '[)'), false) AND ` +
+		zoneMatchSQL(zone) + ` AS decided) d0
 			CROSS JOIN LATERAL (SELECT d0.decided,
-				d0.decided AND coalesce(instances_within @> $%[4]d::tstzrange, false) AS in_window) d`+
-		bodyWhen(fmt.Sprintf(`NOT d.decided OR $%d OR d.in_window`, wd))+`
-		WHERE %[5]s AND (NOT d.decided OR instances && tstzrange($%[1]d, $%[2]d, '[)'))`,
-		lop, hip, wd, ex, where.String(), zoneMatchSQL(zn))
+				d0.decided AND coalesce(instances_within @> ` + window + `::tstzrange, false) AS in_window) d` +
+		bodyWhen(`NOT d.decided OR `+withData+` OR d.in_window`) + `
+		WHERE ` + where + ` AND (NOT d.decided OR instances && tstzrange(` + start + `, ` + end + `, '[)'))`
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err == nil {
 		err = scanDecided(rows, fn)

@@ -79,7 +79,7 @@ func explainPlan(b *testing.B, s *backend.Store, sql string, args ...any) {
 }
 
 func BenchmarkQueryCalendarObjects(b *testing.B) {
-	month := &backend.Span{Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
+	month := &backend.TimeRange{Span: backend.Span{Start: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}}
 	for _, n := range []int{10000, 100000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			s, id, _ := fillCalendar(b, n)

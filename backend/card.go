@@ -3,7 +3,6 @@ package backend
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -111,7 +110,7 @@ func (s *Store) QueryCards(ctx context.Context, q CardQuery, fn func(o Object, i
 // stale (right after a bulk import) and which costs ten times more for a
 // typical search.
 func queryCardsSQL(q CardQuery) (string, []any, error) {
-	args := []any{q.CollectionID}
+	args := sqlArgs{q.CollectionID} // $1 in every statement below
 	// Every row has the data column, NULL where it is not wanted; the
 	// body is looked up only where it is (bodyWhen).
 	data, body := `NULL::bytea`, ``
@@ -139,7 +138,7 @@ func queryCardsSQL(q CardQuery) (string, []any, error) {
 
 // cardSetSQL turns c into a SELECT of object ids (placeholder $1 is the
 // collection), appending its arguments to args.
-func cardSetSQL(c CardCond, args *[]any, depth int) (string, error) {
+func cardSetSQL(c CardCond, args *sqlArgs, depth int) (string, error) {
 	if depth > maxCardCondDepth {
 		return "", invalidf("card filter nested deeper than %d", maxCardCondDepth)
 	}
@@ -177,20 +176,16 @@ func cardSetSQL(c CardCond, args *[]any, depth int) (string, error) {
 	case CardExists, CardEquals, CardContains, CardStartsWith, CardEndsWith:
 		return leafSQL(c, []string{c.Prop}, args), nil
 	case CardNotExists:
-		*args = append(*args, c.Prop)
 		return `SELECT id FROM objects WHERE collection_id = $1 EXCEPT SELECT object_id FROM card_values
-			WHERE collection_id = $1 AND prop = $` + strconv.Itoa(len(*args)), nil
+			WHERE collection_id = $1 AND prop = ` + args.add(c.Prop), nil
 	}
 	return "", invalidf("card filter: unknown test %d", c.Match)
 }
 
 // leafSQL is the SELECT of the cards with a value of one of props that
 // passes the test of c (CardExists or a text test).
-func leafSQL(c CardCond, props []string, args *[]any) string {
-	arg := func(v any) string {
-		*args = append(*args, v)
-		return "$" + strconv.Itoa(len(*args))
-	}
+func leafSQL(c CardCond, props []string, args *sqlArgs) string {
+	arg := args.add
 	sql := `SELECT object_id FROM card_values WHERE collection_id = $1 AND `
 	if len(props) == 1 {
 		sql += `prop = ` + arg(props[0])

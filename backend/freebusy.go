@@ -20,7 +20,7 @@ type BusyTimes struct {
 // are exact over the window, merged by PostgreSQL, and — through fn, with
 // their bytes — every other candidate of the given components whose span
 // meets the window, for the caller to evaluate. zone names the zone
-// floating times are read in (CalendarQuery.Zone).
+// floating times are read in (Decision.Zone).
 func (s *Store) FreeBusy(ctx context.Context, collectionID int64, components []string, window Interval, zone string, fn func(Object) error) (BusyTimes, error) {
 	var bt BusyTimes
 	w := windowRange(window)
@@ -31,7 +31,7 @@ func (s *Store) FreeBusy(ctx context.Context, collectionID int64, components []s
 				coalesce(range_agg(tentative * tstzmultirange($2::tstzrange)), '{}')
 			FROM objects
 			WHERE collection_id = $1 AND component = 'VEVENT'
-				AND span && $2::tstzrange AND instances_within @> $2::tstzrange AND `+zoneMatchSQL(3),
+				AND span && $2::tstzrange AND instances_within @> $2::tstzrange AND `+zoneMatchSQL("$3"),
 			collectionID, w, zone).Scan(&busy, &tentative)
 		if err != nil {
 			return err
@@ -40,7 +40,7 @@ func (s *Store) FreeBusy(ctx context.Context, collectionID int64, components []s
 		return streamQuery(ctx, tx, true, fn, `SELECT `+objectSelect(true)+`
 			WHERE collection_id = $1 AND component = ANY($3)
 				AND span && tstzrange(lower($2::tstzrange), upper($2::tstzrange), '[]')
-				AND NOT (coalesce(instances_within @> $2::tstzrange, false) AND `+zoneMatchSQL(4)+`)`,
+				AND NOT (coalesce(instances_within @> $2::tstzrange, false) AND `+zoneMatchSQL("$4")+`)`,
 			collectionID, w, components, zone)
 	})
 	if err != nil {

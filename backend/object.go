@@ -26,10 +26,10 @@ type Object struct {
 	Component    string // VEVENT, VTODO, VJOURNAL, VFREEBUSY or VCARD
 	Data         []byte // only filled when asked for
 	// Decided is set by the time-range queries when SQL decided, from
-	// the object's stored times, that it matches (CalendarQuery.Decide).
+	// the object's stored times, that it matches (TimeRange.Decide).
 	Decided bool
 	// Expansion is the stored ObjectTimes.Expansion, read instead of
-	// Data when a query asks for it (CalendarQuery.Expand).
+	// Data when a query asks for it (Decision.Expand).
 	Expansion  []byte
 	CreatedAt  time.Time
 	ModifiedAt time.Time
@@ -111,9 +111,10 @@ func spanArgs(sp *Span) (has bool, lo, hi *time.Time) {
 	return true, lo, hi
 }
 
-// spanSQL builds the span column from spanArgs in placeholders $n..$n+2.
-func spanSQL(n int) string {
-	return fmt.Sprintf(`CASE WHEN $%d::boolean THEN tstzrange($%d::timestamptz, $%d::timestamptz, '[]') END`, n, n+1, n+2)
+// spanSQL builds the span column from spanArgs in placeholders has, lo
+// and hi.
+func spanSQL(has, lo, hi string) string {
+	return `CASE WHEN ` + has + `::boolean THEN tstzrange(` + lo + `::timestamptz, ` + hi + `::timestamptz, '[]') END`
 }
 
 const objectColumns = `id, collection_id, name, uid, etag, size, content_type, component, created_at, modified_at`
@@ -304,7 +305,7 @@ func (s *Store) writeObject(ctx context.Context, w ObjectWrite, etag string, cur
 	if cur.exists {
 		b.Queue(withChange(`
 			UPDATE objects SET uid = $6, etag = $8, size = $9, content_type = $10, component = $11,
-				span = `+spanSQL(12)+`, instances = $15, instances_within = $16, busy = $17, tentative = $18,
+				span = `+spanSQL("$12", "$13", "$14")+`, instances = $15, instances_within = $16, busy = $17, tentative = $18,
 				instances_zone = $20, modified_at = now()
 			WHERE id = $4 AND etag = $5 AND collection_id = $1 AND name = $2
 			RETURNING `+objectColumns,
@@ -318,7 +319,7 @@ func (s *Store) writeObject(ctx context.Context, w ObjectWrite, etag string, cur
 		b.Queue(withChange(`
 			INSERT INTO objects (collection_id, name, uid, etag, size, content_type, component, span,
 				instances, instances_within, busy, tentative, instances_zone)
-			VALUES ($1, $2, $4, $6, $7, $8, $9, `+spanSQL(10)+`, $13, $14, $15, $16, $18)
+			VALUES ($1, $2, $4, $6, $7, $8, $9, `+spanSQL("$10", "$11", "$12")+`, $13, $14, $15, $16, $18)
 			ON CONFLICT DO NOTHING
 			RETURNING `+objectColumns,
 			`INSERT INTO object_bodies (object_id, data, expansion) SELECT id, $5::bytea, $17::bytea FROM w`),

@@ -1,7 +1,6 @@
 package backend
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -27,10 +26,10 @@ type ObjectTimes struct {
 	Busy, Tentative []Interval
 	// Zone, when not empty, names the zone floating times and DATE values
 	// were read in to compute these: they hold only for queries that read
-	// them in the same zone (CalendarQuery.Zone).
+	// them in the same zone (Decision.Zone).
 	Zone string
 	// Expansion is an opaque rendering the caller works out with the
-	// times and reads back from time-range queries (CalendarQuery.Expand);
+	// times and reads back from time-range queries (Decision.Expand);
 	// it is valid inside Within. nil stores none.
 	Expansion []byte
 }
@@ -88,9 +87,9 @@ func timesValues(t *ObjectTimes) [6]any {
 }
 
 // zoneMatchSQL is the SQL condition that an object's stored times hold in
-// the floating zone named by placeholder n.
-func zoneMatchSQL(n int) string {
-	return fmt.Sprintf(`(instances_zone IS NULL OR instances_zone = $%d)`, n)
+// the floating zone named by placeholder zone.
+func zoneMatchSQL(zone string) string {
+	return `(instances_zone IS NULL OR instances_zone = ` + zone + `)`
 }
 
 // intervalsOf reads a tstzmultirange of bounded ranges back.

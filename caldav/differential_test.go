@@ -107,7 +107,7 @@ func TestTimeRangeIndexIsExact(t *testing.T) {
 		if exact || span == nil {
 			t.Fatalf("plan of a time-range filter: exact=%v span=%v", exact, span)
 		}
-		q := backend.CalendarQuery{CollectionID: coll.ID, Components: comps, Range: &backend.Span{Start: span.Start, End: span.End}}
+		q := backend.CalendarQuery{CollectionID: coll.ID, Components: comps, Range: &backend.TimeRange{Span: backend.Span{Start: span.Start, End: span.End}}}
 		// run answers q as the REPORT does: rows SQL decided are
 		// matches, the others are evaluated exactly.
 		run := func(path string) (candidates, decided int) {
@@ -138,7 +138,7 @@ func TestTimeRangeIndexIsExact(t *testing.T) {
 		}
 		candidates, _ := run("the index path")
 		if filter.timeOnly() {
-			q.Decide, q.Zone = true, zoneKey(floating)
+			q.Range.Decide = &backend.Decision{Zone: zoneKey(floating)}
 			_, decided := run("SQL's decisions")
 			decidedTotal += decided
 		}

@@ -16,7 +16,6 @@ import (
 // Store is what the CalDAV REPORTs need from the backend.
 type Store interface {
 	QueryCalendarObjects(ctx context.Context, q backend.CalendarQuery, fn func(backend.Object) error) error
-	GetObjectsByName(ctx context.Context, collectionID int64, names []string, withData bool, fn func(backend.Object) error) error
 	GetObject(ctx context.Context, collectionID int64, name string, withData bool) (backend.Object, error)
 	ListCollections(ctx context.Context, principalID int64, kind backend.CollectionKind) ([]backend.Collection, error)
 	FreeBusy(ctx context.Context, collectionID int64, components []string, window backend.Interval, zone string, fn func(backend.Object) error) (backend.BusyTimes, error)
@@ -90,6 +89,18 @@ func zoneOfCalendarTimezone(text string) *time.Location {
 		}
 	}
 	return nil
+}
+
+// calendarData is the calendar-data a REPORT asks for (RFC 4791 9.6),
+// rendered with floating times in floating; nil when cd is nil. It comes
+// after the other properties asked.
+func calendarData(cd *calendarDataRequest, floating *time.Location) *dav.DataProp {
+	if cd == nil {
+		return nil
+	}
+	return &dav.DataProp{Name: dav.CalDAVName("calendar-data"), At: -1, Render: func(m *dav.Resource) (dav.Prop, error) {
+		return dataProp(cd, m.Object, floating)
+	}}
 }
 
 // dataProp renders the calendar-data of one object for a REPORT.

@@ -29,15 +29,14 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 	}
 	ctx := r.Context()
 	floating := floatingZone(res.Collection, q.Timezone)
-	mp, err := res.NewMemberProps(ctx, q.Props)
+	a, err := res.AnswerMembers(w, r, q.Props, calendarData(q.Data, floating))
 	if err != nil {
 		return err
 	}
-	ms := dav.NewMultistatus(w, dav.MultistatusOptions{Minimal: dav.PreferMinimal(r)})
 	// <C:limit><C:nresults>, answered as RFC 6352 8.6.1 answers it for
 	// CardDAV: only a match beyond the limit shows that the answer is
 	// cut, so the stream stops at match Limit+1.
-	count, truncated := 0, false
+	truncated := false
 	emit := func(o backend.Object) error {
 		if !o.Decided {
 			ok, err := t.matches(ctx, q, &o, floating)
@@ -45,23 +44,11 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 				return err
 			}
 		}
-		if q.Limit > 0 && count == q.Limit {
+		if q.Limit > 0 && a.Count() == q.Limit {
 			truncated = true
 			return errEnough
 		}
-		count++
-		member, props, err := mp.For(ctx, &o)
-		if err != nil {
-			return err
-		}
-		if q.Data != nil {
-			p, err := dataProp(q.Data, &o, floating)
-			if err != nil {
-				return err
-			}
-			props = append(props, p)
-		}
-		return ms.Response(member.Href, props)
+		return a.Object(ctx, &o)
 	}
 	switch {
 	case res.Kind == dav.KindObject:
@@ -70,7 +57,7 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 			err = emit(o)
 		}
 		if err != nil {
-			return dav.Finish(r, ms, err)
+			return a.Finish(r, err)
 		}
 	case depth == dav.Depth0:
 	default:
@@ -79,7 +66,7 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 			q.Filter = nil // SQL decided; nothing left to evaluate
 		}
 		if err := t.store.QueryCalendarObjects(ctx, bq, emit); err != nil && !errors.Is(err, errEnough) {
-			return dav.Finish(r, ms, err)
+			return a.Finish(r, err)
 		}
 	}
 	var extra []string
@@ -87,7 +74,7 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 		extra = append(extra, dav.TruncatedResponse(res.Href,
 			"more calendar objects match; only the first "+strconv.Itoa(q.Limit)+" are returned (nresults)"))
 	}
-	return dav.Finish(r, ms, ms.Close(extra...))
+	return a.Finish(r, nil, extra...)
 }
 
 // errEnough stops a query's stream once its limit is passed.
@@ -127,22 +114,24 @@ func storeQuery(q *calendarQuery, collectionID int64, floating *time.Location) (
 	if span == nil {
 		return bq, exact
 	}
-	bq.Range = &backend.Span{Start: span.Start, End: span.End}
+	bq.Range = &backend.TimeRange{Span: backend.Span{Start: span.Start, End: span.End}}
 	// SQL decides the objects whose stored times are exact over the
 	// range; the others come with their bytes.
-	bq.Decide = q.Filter.timeOnly()
-	if bq.Decide {
-		// The undecided rows come with their bytes anyway; a decided
-		// one needs them only for calendar-data.
-		bq.WithData = q.Data != nil
+	if !q.Filter.timeOnly() {
+		return bq, exact
 	}
+	d := &backend.Decision{}
+	// The undecided rows come with their bytes anyway; a decided one
+	// needs them only for calendar-data.
+	bq.WithData = q.Data != nil
 	if q.Timezone != nil || q.TimezoneCal == nil {
 		// Otherwise floating times are read in a query's own VTIMEZONE,
 		// which no stored zone name matches.
-		bq.Zone = zoneKey(floating)
+		d.Zone = zoneKey(floating)
 	}
 	if q.Data.expandOnly() {
-		bq.Expand = &backend.Interval{Start: q.Data.expand.Start, End: q.Data.expand.End}
+		d.Expand = &backend.Interval{Start: q.Data.expand.Start, End: q.Data.expand.End}
 	}
+	bq.Range.Decide = d
 	return bq, exact
 }

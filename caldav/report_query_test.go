@@ -33,9 +33,11 @@ func TestStoreQuery(t *testing.T) {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		bq, exact := storeQuery(q, 7, time.UTC)
-		if bq.CollectionID != 7 || bq.Decide != tc.decide || bq.WithData != tc.withData || exact != tc.exact || (bq.Expand != nil) != tc.expands {
+		decide := bq.Range != nil && bq.Range.Decide != nil
+		expands := decide && bq.Range.Decide.Expand != nil
+		if bq.CollectionID != 7 || decide != tc.decide || bq.WithData != tc.withData || exact != tc.exact || expands != tc.expands {
 			t.Errorf("%s: Decide %v, WithData %v, exact %v, Expand %v; want %v, %v, %v, %v",
-				tc.name, bq.Decide, bq.WithData, exact, bq.Expand != nil, tc.decide, tc.withData, tc.exact, tc.expands)
+				tc.name, decide, bq.WithData, exact, expands, tc.decide, tc.withData, tc.exact, tc.expands)
 		}
 	}
 }

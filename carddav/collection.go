@@ -14,7 +14,7 @@ import (
 type Type struct {
 	maxResourceSize int64
 	maxResults      int
-	store           Store // nil: REPORTs answer 501
+	store           Store
 }
 
 // DefaultMaxResults is the server's own cap on the cards one
@@ -24,15 +24,13 @@ type Type struct {
 const DefaultMaxResults = 10000
 
 // NewType returns the address book collection type. maxResults caps the
-// cards an addressbook-query returns (0 or less: DefaultMaxResults).
-// store is the handlers' store; the REPORTs need it to be a Store as well,
-// as *backend.Store is, and answer 501 otherwise.
-func NewType(maxResourceSize int64, maxResults int, store dav.Store) *Type {
+// cards an addressbook-query returns (0 or less: DefaultMaxResults). The
+// REPORTs read from store.
+func NewType(maxResourceSize int64, maxResults int, store Store) *Type {
 	if maxResults <= 0 {
 		maxResults = DefaultMaxResults
 	}
-	cs, _ := store.(Store)
-	return &Type{maxResourceSize: maxResourceSize, maxResults: maxResults, store: cs}
+	return &Type{maxResourceSize: maxResourceSize, maxResults: maxResults, store: store}
 }
 
 var _ dav.CollectionType = (*Type)(nil)

@@ -15,7 +15,6 @@ import (
 // Store is what the address book REPORTs read; *backend.Store has it.
 type Store interface {
 	GetObject(ctx context.Context, collectionID int64, name string, withData bool) (backend.Object, error)
-	GetObjectsByName(ctx context.Context, collectionID int64, names []string, withData bool, fn func(backend.Object) error) error
 	QueryCards(ctx context.Context, q backend.CardQuery, fn func(o backend.Object, indexed bool) error) error
 	IndexCards(ctx context.Context, collectionID int64, cards []backend.CardIndex) (int, error)
 }
@@ -24,9 +23,6 @@ type Store interface {
 // 8.6, 8.7). The body is parsed and checked whole before the first byte
 // of the answer, which is then streamed one card at a time.
 func (t *Type) Report(w http.ResponseWriter, r *http.Request, res *dav.Resource, root xml.Name, body []byte) error {
-	if t.store == nil {
-		return dav.Errorf(http.StatusNotImplemented, "address book REPORTs need a store that can query cards")
-	}
 	switch root {
 	case dav.CardDAVName("addressbook-query"):
 		q, err := parseQuery(body)
@@ -64,10 +60,12 @@ func (t *Type) query(w http.ResponseWriter, r *http.Request, res *dav.Resource, 
 	if q.limit >= 0 && q.limit < limit {
 		limit = q.limit
 	}
-	out := newResponder(res, q.props, dav.NewMultistatus(w, dav.MultistatusOptions{Minimal: dav.PreferMinimal(r)}))
+	var parsed *vcardData // the card being answered, when the matcher parsed it
+	a, err := res.AnswerMembers(w, r, q.props.pf, addressData(&q.props, &parsed))
+	if err != nil {
+		return err
+	}
 	heal := &healer{store: t.store, collectionID: res.Collection.ID}
-	later := q.props.mayNeedDead()
-	var matches []string // with later: the matches, answered after the stream
 	truncated := false
 	// An exact plan decides an indexed card by the index alone: it is
 	// neither read nor parsed unless address-data asks for its bytes.
@@ -85,15 +83,12 @@ func (t *Type) query(w http.ResponseWriter, r *http.Request, res *dav.Resource, 
 				return nil
 			}
 		}
-		if out.count+len(matches) == limit {
+		if a.Count() == limit {
 			truncated = true
 			return errEnough
 		}
-		if later {
-			matches = append(matches, o.Name)
-			return nil
-		}
-		return out.respond(ctx, &o, c)
+		parsed = c
+		return a.Object(ctx, &o)
 	}
 	switch {
 	case res.Kind == dav.KindObject:
@@ -110,17 +105,11 @@ func (t *Type) query(w http.ResponseWriter, r *http.Request, res *dav.Resource, 
 		err = nil
 	}
 	heal.flush(ctx)
-	if err == nil && later {
-		err = t.respondByName(ctx, res, matches, out, nil)
+	var extra []string
+	if truncated {
+		extra = append(extra, truncatedResponse(res.Href, limit))
 	}
-	if err == nil {
-		var extra []string
-		if truncated {
-			extra = append(extra, truncatedResponse(res.Href, limit))
-		}
-		err = out.ms.Close(extra...)
-	}
-	return dav.Finish(r, out.ms, err)
+	return a.Finish(r, err, extra...)
 }
 
 // truncatedResponse is the response for the Request-URI that marks an
@@ -130,190 +119,35 @@ func truncatedResponse(href string, limit int) string {
 	return dav.TruncatedResponse(href, "more cards match; only the first "+strconv.Itoa(limit)+" are returned")
 }
 
-// multiget answers addressbook-multiget (RFC 6352 8.7) with one query for
-// every member named, streamed. Each distinct card is answered once,
-// under its canonical href, however often and however spelled (encoded or
-// not, absolute URL or path) the client named it; a name with no card is
-// a response-level 404; an href outside the request's collection (or
-// card) gets 404, or 403 for another user's resources, and never their
-// data. The Depth header is ignored: DAVx5 sends 0, Thunderbird 1.
+// multiget answers addressbook-multiget (RFC 6352 8.7) with the engine's
+// multiget (dav.MemberAnswer.Multiget): one query for every member
+// named, streamed, each distinct card once under its canonical href. The
+// Depth header is ignored: DAVx5 sends 0, Thunderbird 1.
 func (t *Type) multiget(w http.ResponseWriter, r *http.Request, res *dav.Resource, m *multigetRequest) error {
-	ctx := r.Context()
-	type refusal struct {
-		href   string
-		status int
-	}
-	var (
-		names   []string
-		wanted  = make(map[string]bool, len(m.hrefs))
-		refused []refusal
-		seen    = map[string]bool{}
-	)
-	for _, href := range m.hrefs {
-		name, status := res.MemberName(href)
-		if status != http.StatusOK {
-			h := canonicalHref(href)
-			if !seen[h] {
-				seen[h] = true
-				refused = append(refused, refusal{h, status})
-			}
-			continue
-		}
-		if !wanted[name] {
-			wanted[name] = true
-			names = append(names, name)
-		}
-	}
-	out := newResponder(res, m.props, dav.NewMultistatus(w, dav.MultistatusOptions{Minimal: dav.PreferMinimal(r)}))
-	var err error
-	if m.props.mayNeedDead() {
-		err = t.respondByName(ctx, res, names, out, wanted)
-	} else {
-		err = t.store.GetObjectsByName(ctx, res.Collection.ID, names, m.props.addressData != nil, func(o backend.Object) error {
-			delete(wanted, o.Name)
-			return out.respond(ctx, &o, nil)
-		})
-	}
-	for _, name := range names {
-		if err != nil {
-			break
-		}
-		if wanted[name] {
-			err = out.ms.StatusResponse(res.MemberHref(name), http.StatusNotFound)
-		}
-	}
-	for _, ref := range refused {
-		if err != nil {
-			break
-		}
-		err = out.ms.StatusResponse(ref.href, ref.status)
-	}
-	if err == nil {
-		err = out.ms.Close()
-	}
-	return dav.Finish(r, out.ms, err)
-}
-
-// canonicalHref writes an href the request named in pgdav's one encoding,
-// or as sent when it cannot be decoded.
-func canonicalHref(href string) string {
-	path, _, err := dav.DecodeHref(href)
+	a, err := res.AnswerMembers(w, r, m.props.pf, addressData(&m.props, nil))
 	if err != nil {
-		return href
+		return err
 	}
-	return dav.EncodePath(path)
+	return a.Multiget(r, m.hrefs)
 }
 
-// respondByName answers the cards named, a batch at a time: each batch is
-// read whole before its responses are written, so that computing them
-// (dead properties are read from the store per card) never needs a
-// second connection while a query holds one, which under load could take
-// the pool's last connection and wait forever. Names found are deleted
-// from wanted, when given.
-func (t *Type) respondByName(ctx context.Context, res *dav.Resource, names []string, out *responder, wanted map[string]bool) error {
-	const batch = 64
-	objs := make([]backend.Object, 0, batch)
-	for start := 0; start < len(names); start += batch {
-		objs = objs[:0]
-		err := t.store.GetObjectsByName(ctx, res.Collection.ID, names[start:min(start+batch, len(names))], out.props.addressData != nil,
-			func(o backend.Object) error {
-				objs = append(objs, o)
-				return nil
-			})
-		if err != nil {
-			return err
+// addressData is the address-data a REPORT asks for (RFC 6352 10.4), at
+// its place among the properties asked; nil when not asked. *parsed,
+// when parsed is not nil, is the card being answered already parsed, or
+// nil.
+func addressData(p *reportProps, parsed **vcardData) *dav.DataProp {
+	ad := p.addressData
+	if ad == nil {
+		return nil
+	}
+	name := dav.CardDAVName("address-data")
+	return &dav.DataProp{Name: name, At: slices.Index(p.order, name), Render: func(m *dav.Resource) (dav.Prop, error) {
+		var c *vcardData
+		if parsed != nil {
+			c = *parsed
 		}
-		for i := range objs {
-			delete(wanted, objs[i].Name)
-			if err := out.respond(ctx, &objs[i], nil); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// objectLiveProps are the properties internal/dav computes for an object
-// without reading the store. A REPORT asking for any other (or for
-// allprop or propname) may need the cards' dead properties, and answers
-// after its query (respondByName).
-var objectLiveProps = map[xml.Name]bool{
-	dav.DAVName("getetag"): true, dav.DAVName("getcontenttype"): true, dav.DAVName("getcontentlength"): true,
-	dav.DAVName("getlastmodified"): true, dav.DAVName("creationdate"): true, dav.DAVName("resourcetype"): true,
-	dav.DAVName("owner"): true, dav.DAVName("current-user-principal"): true, dav.DAVName("current-user-privilege-set"): true,
-	dav.DAVName("principal-collection-set"): true, dav.DAVName("supported-report-set"): true,
-}
-
-// mayNeedDead reports whether answering needs reads from the store per
-// card (dead properties).
-func (p *reportProps) mayNeedDead() bool {
-	if p.pf == nil {
-		return false
-	}
-	if p.pf.Kind != dav.PropfindProp {
-		return true
-	}
-	for _, n := range p.pf.Props {
-		if !objectLiveProps[n] {
-			return true
-		}
-	}
-	return false
-}
-
-// responder writes the response of each card a REPORT returns.
-type responder struct {
-	res    *dav.Resource
-	props  reportProps
-	ms     *dav.Multistatus
-	member *dav.Resource // reused for every card
-	// obj and buf are the storage reused for every card: the row is
-	// copied, so the caller's does not escape.
-	obj backend.Object
-	buf []dav.Prop
-	// at is where address-data goes among the props (-1: at the end).
-	at    int
-	count int // responses written
-}
-
-func newResponder(res *dav.Resource, props reportProps, ms *dav.Multistatus) *responder {
-	rp := &responder{res: res, props: props, ms: ms, at: -1}
-	for i, n := range props.order {
-		if n == dav.CardDAVName("address-data") {
-			rp.at = i
-		}
-	}
-	return rp
-}
-
-// respond writes the response for card o (with its data when address-data
-// was asked for; c is the data parsed, or nil).
-func (rp *responder) respond(ctx context.Context, o *backend.Object, c *vcardData) error {
-	rp.obj = *o
-	if rp.member == nil {
-		rp.member = rp.res.Member(&rp.obj)
-	} else {
-		rp.member.SetObject(&rp.obj)
-	}
-	m := rp.member
-	props := rp.buf[:0]
-	if rp.props.pf != nil {
-		var err error
-		if props, err = rp.res.Handler().AppendProps(ctx, props, m, rp.props.pf); err != nil {
-			return err
-		}
-	}
-	if ad := rp.props.addressData; ad != nil {
-		p := addressDataProp(ad, o.Data, c)
-		if rp.at >= 0 && rp.at <= len(props) {
-			props = slices.Insert(props, rp.at, p)
-		} else {
-			props = append(props, p)
-		}
-	}
-	rp.count++
-	rp.buf = props
-	return rp.ms.Response(m.Href, props)
+		return addressDataProp(ad, m.Object.Data, c), nil
+	}}
 }
 
 // healer indexes the cards a query found unindexed (backend.QueryCards),

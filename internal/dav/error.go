@@ -57,6 +57,10 @@ func Errorf(status int, format string, args ...any) *Error {
 	return NewError(status, xml.Name{}, format, args...)
 }
 
+// invalidMessage answers what the store refuses as malformed: what a
+// client can send that the store cannot keep.
+const invalidMessage = "the server cannot store this request: a name or value in it is empty, too long, or not UTF-8 text"
+
 // RetryAfter is the Retry-After of a 503: seconds until the database may
 // be back (the embedded cluster restarts within a second or two).
 const RetryAfter = "5"
@@ -82,7 +86,9 @@ func AsError(err error) *Error {
 	case errors.Is(err, backend.ErrExists):
 		return &Error{Status: http.StatusConflict, Message: "already exists", Err: err}
 	case errors.Is(err, backend.ErrInvalid):
-		return &Error{Status: http.StatusBadRequest, Message: err.Error(), Err: err}
+		// The store's text describes its own rules and names; the client
+		// gets a message written for it, the cause goes to the log.
+		return &Error{Status: http.StatusBadRequest, Message: invalidMessage, Err: err}
 	}
 	return &Error{Status: http.StatusInternalServerError, Message: "internal server error", Err: err}
 }

@@ -39,8 +39,12 @@ type Config struct {
 	SyncMaxResults int
 }
 
-// Store is what the handlers need from the backend.
+// Store is what the handlers need from the backend, sync-collection's
+// change logs included: a store that lacks a method is a compile error
+// where the handler is made, never a 501 at run time.
 type Store interface {
+	SyncStore
+	HomeSyncStore
 	GetCollection(ctx context.Context, principalID int64, kind backend.CollectionKind, slug string) (backend.Collection, error)
 	ListCollections(ctx context.Context, principalID int64, kind backend.CollectionKind) ([]backend.Collection, error)
 	CreateCollection(ctx context.Context, principalID int64, c backend.Collection, props []backend.DeadProperty) (backend.Collection, error)
@@ -48,6 +52,7 @@ type Store interface {
 	GetObject(ctx context.Context, collectionID int64, name string, withData bool) (backend.Object, error)
 	ListObjects(ctx context.Context, collectionID int64, withData bool, fn func(backend.Object) error) error
 	ListObjectNames(ctx context.Context, collectionID int64, limit int) ([]string, error)
+	GetObjectsByName(ctx context.Context, collectionID int64, names []string, withData bool, fn func(backend.Object) error) error
 	PutObject(ctx context.Context, w backend.ObjectWrite, cond backend.Conditions) (backend.Object, bool, error)
 	DeleteObject(ctx context.Context, collectionID int64, name string, cond backend.Conditions) error
 	MoveObject(ctx context.Context, srcCollectionID int64, srcName string, dstCollectionID int64, dstName string, overwrite bool, srcCond backend.Conditions) (bool, error)
@@ -210,7 +215,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, t target, p bac
 		if errors.As(err, &mbe) {
 			return Errorf(http.StatusRequestEntityTooLarge, "the REPORT body is larger than %d bytes", MaxReportBody)
 		}
-		return Errorf(http.StatusBadRequest, "reading the REPORT body: %v", err)
+		return &Error{Status: http.StatusBadRequest, Message: "the REPORT body could not be read to its end", Err: err}
 	}
 	root, ok, err := ReadRoot(NewDecoder(bytes.NewReader(body)))
 	if err != nil {

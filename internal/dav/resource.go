@@ -25,9 +25,6 @@ type Resource struct {
 	deadLoaded bool
 }
 
-// Handler returns the handler the resource was loaded by (for hrefs).
-func (res *Resource) Handler() *Handler { return res.h }
-
 // load finds the resource t names, owned by p. A missing collection or
 // object is a 404 *Error.
 func (h *Handler) load(ctx context.Context, t target, p backend.Principal) (*Resource, error) {

@@ -111,7 +111,9 @@ func (h *Handler) mkcol(w http.ResponseWriter, r *http.Request, t target, p back
 			return existsError(r.Method, "%s exists already", h.collectionHref(ct, p.Name, t.slug))
 		}
 		if errors.Is(err, backend.ErrInvalid) {
-			return Errorf(http.StatusForbidden, "%v", err)
+			return &Error{Status: http.StatusForbidden, Err: err,
+				Message: "the collection cannot be created: its name must be 1 to 128 bytes of UTF-8 without '/' or control characters, " +
+					"and its properties need UTF-8 names and values"}
 		}
 		return err
 	}

@@ -94,7 +94,7 @@ func (h *Handler) destination(r *http.Request) (target, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return target{}, Errorf(http.StatusBadRequest, "bad Destination: %v", err)
+		return target{}, &Error{Status: http.StatusBadRequest, Message: "the Destination header is not a URL", Err: err}
 	}
 	if u.Host != "" && !strings.EqualFold(u.Host, r.Host) {
 		return target{}, Errorf(http.StatusBadGateway, "the Destination %s is on another server", u.Host)

@@ -46,13 +46,28 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, t target, p b
 	w.Header().Set("DAV", DAVHeader)
 	ms := NewMultistatus(w, MultistatusOptions{Minimal: PreferMinimal(r)})
 	err = h.propfindResponse(ctx, ms, res, pf)
-	if err == nil && depth == Depth1 {
+	switch {
+	case err != nil || depth != Depth1:
+	case res.Kind == KindCollection:
+		err = h.propfindObjects(ctx, ms, res, pf)
+	default:
 		err = h.members(ctx, res, pf, func(m *Resource) error { return h.propfindResponse(ctx, ms, m, pf) })
 	}
 	if err == nil {
 		err = ms.Close()
 	}
 	return finish(ctx, ms, err)
+}
+
+// propfindObjects answers the members of a collection (Depth 1), each
+// as its row arrives from the store (members.go).
+func (h *Handler) propfindObjects(ctx context.Context, ms *Multistatus, res *Resource, pf *Propfind) error {
+	a := res.newMemberAnswer(pf)
+	if err := a.readDead(ctx); err != nil {
+		return err
+	}
+	a.ms = ms
+	return h.store.ListObjects(ctx, res.Collection.ID, a.withData, func(o backend.Object) error { return a.Object(ctx, &o) })
 }
 
 // finish ends a streamed answer: before the first byte an error can still
@@ -77,12 +92,12 @@ func (h *Handler) propfindResponse(ctx context.Context, ms *Multistatus, res *Re
 // Props computes the properties a PROPFIND (or a REPORT with a prop
 // element, parsed into a Propfind) asks of res.
 func (h *Handler) Props(ctx context.Context, res *Resource, pf *Propfind) ([]Prop, error) {
-	return h.AppendProps(ctx, nil, res, pf)
+	return h.appendProps(ctx, nil, res, pf)
 }
 
-// AppendProps is Props appending to out: a listing that passes the same
+// appendProps is Props appending to out: a listing that passes the same
 // storage for every member allocates no slice per member.
-func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf *Propfind) ([]Prop, error) {
+func (h *Handler) appendProps(ctx context.Context, out []Prop, res *Resource, pf *Propfind) ([]Prop, error) {
 	live := h.liveFor(res)
 	switch pf.Kind {
 	case PropfindPropName:
@@ -133,8 +148,12 @@ func (h *Handler) AppendProps(ctx context.Context, out []Prop, res *Resource, pf
 		}
 	default:
 		var dead deadIndex
+		var data map[xml.Name]func(*Resource) (Prop, error)
+		if res.Kind == KindObject {
+			data = pf.data[res.Type]
+		}
 		for _, n := range pf.Props {
-			if render := pf.data[res.Type][n]; render != nil && res.Kind == KindObject {
+			if render := data[n]; render != nil {
 				p, err := render(res)
 				if err != nil {
 					return nil, err
@@ -255,6 +274,8 @@ func (h *Handler) members(ctx context.Context, res *Resource, pf *Propfind, fn f
 			}
 		}
 	case KindCollection:
+		// Only the HTML listing comes here; PROPFIND answers objects
+		// with propfindObjects.
 		withData, withDead := h.needs(res, pf)
 		var dead map[int64][]backend.DeadProperty
 		if withDead {

@@ -66,7 +66,7 @@ func readBody(r *http.Request, max int64, ct CollectionType) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
-		return nil, Errorf(http.StatusBadRequest, "reading the request body: %v", err)
+		return nil, &Error{Status: http.StatusBadRequest, Message: "the request body could not be read to its end", Err: err}
 	}
 	if int64(len(data)) > max {
 		return nil, NewError(http.StatusForbidden, ct.PreconditionName("max-resource-size"),

@@ -35,9 +35,8 @@ func syncReportOn(kind ResourceKind) bool { return kind == KindCollection || kin
 // (RFC 6578 3.6), each page continuing where the last stopped.
 const DefaultSyncMaxResults = 10000
 
-// SyncStore is what sync-collection needs from the store besides Store;
-// *backend.Store has it. A handler whose store lacks it answers the
-// REPORT with 501.
+// SyncStore is what sync-collection on a collection needs from the
+// store: its change log. Store includes it.
 type SyncStore interface {
 	Changes(ctx context.Context, q backend.ChangeQuery, fn func(*backend.Change) error) (backend.ChangeSet, error)
 }
@@ -222,59 +221,26 @@ func (h *Handler) syncCollection(w http.ResponseWriter, r *http.Request, res *Re
 	return h.syncMembers(w, r, res, req)
 }
 
-// syncProp is one requested property: computed by Props, or rendered by
-// the collection type (its data property).
-type syncProp struct {
-	name   xml.Name
-	render func(*Resource) (Prop, error)
-}
-
-// syncPlan sorts the requested properties into the type's data
-// properties and the rest, which Props computes; pf asks for the rest,
-// in request order. Errors are the type's (*Error, before any output).
-func syncPlan(ct CollectionType, props []PropertyValue) (plan []syncProp, pf *Propfind, withData bool, err error) {
-	pf = &Propfind{Kind: PropfindProp}
+// syncPropfind is the Propfind of the requested properties, in request
+// order, with the renderers of the type's data properties among them
+// (CollectionType.DataProp). Errors are the type's (*Error, before any
+// output).
+func syncPropfind(ct CollectionType, props []PropertyValue) (*Propfind, error) {
+	pf := &Propfind{Kind: PropfindProp, Props: make([]xml.Name, 0, len(props))}
 	for _, pv := range props {
 		render, err := ct.DataProp(pv)
 		if err != nil {
-			return nil, nil, false, err
-		}
-		plan = append(plan, syncProp{name: pv.Name, render: render})
-		if render == nil {
-			pf.Props = append(pf.Props, pv.Name)
-		} else {
-			withData = true
-		}
-	}
-	return plan, pf, withData, nil
-}
-
-// syncProps computes the properties of member m in request order into
-// buf's storage; scratch is storage for the ones Props computes, reused
-// from member to member.
-func (h *Handler) syncProps(ctx context.Context, m *Resource, plan []syncProp, pf *Propfind, buf []Prop, scratch *[]Prop) ([]Prop, error) {
-	var rest []Prop
-	if len(pf.Props) > 0 {
-		var err error
-		if rest, err = h.AppendProps(ctx, (*scratch)[:0], m, pf); err != nil {
 			return nil, err
 		}
-		*scratch = rest
-	}
-	out := buf[:0]
-	for _, p := range plan {
-		if p.render == nil {
-			out = append(out, rest[0])
-			rest = rest[1:]
-			continue
+		pf.Props = append(pf.Props, pv.Name)
+		if render != nil {
+			if pf.data == nil {
+				pf.data = map[CollectionType]map[xml.Name]func(*Resource) (Prop, error){ct: {}}
+			}
+			pf.data[ct][pv.Name] = render
 		}
-		v, err := p.render(m)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
 	}
-	return out, nil
+	return pf, nil
 }
 
 // syncMembers answers sync-collection on a calendar or address book
@@ -292,10 +258,6 @@ func (h *Handler) syncProps(ctx context.Context, m *Resource, plan []syncProp, p
 // child of the multistatus, and comes from the same database snapshot as
 // the members, so it works on any node and after a restart.
 func (h *Handler) syncMembers(w http.ResponseWriter, r *http.Request, res *Resource, req *syncRequest) error {
-	ss, ok := h.store.(SyncStore)
-	if !ok {
-		return Errorf(http.StatusNotImplemented, "sync-collection needs a store with a change log")
-	}
 	coll := res.Collection
 	q := backend.ChangeQuery{CollectionID: coll.ID, Initial: req.token == ""}
 	if !q.Initial {
@@ -308,12 +270,14 @@ func (h *Handler) syncMembers(w http.ResponseWriter, r *http.Request, res *Resou
 		}
 		q.Since, q.After = seq, after
 	}
-	plan, pf, withData, err := syncPlan(res.Type, req.props)
+	pf, err := syncPropfind(res.Type, req.props)
 	if err != nil {
 		return err
 	}
-	data, dead := h.needs(res, pf)
-	q.WithData, q.WithProperties = withData || data, dead
+	// Each change comes with its member's dead properties, when asked.
+	a := res.newMemberAnswer(pf)
+	_, dead := h.needs(res, pf)
+	q.WithData, q.WithProperties = a.withData, dead
 	q.Limit = h.cfg.SyncMaxResults
 	if req.limit > 0 && (q.Limit <= 0 || req.limit < q.Limit) {
 		q.Limit = req.limit
@@ -321,24 +285,12 @@ func (h *Handler) syncMembers(w http.ResponseWriter, r *http.Request, res *Resou
 
 	ctx := r.Context()
 	ms := NewMultistatus(w, MultistatusOptions{Minimal: PreferMinimal(r)})
-	// One Resource and one property slice for every member: a
-	// 100 000-member answer allocates per member only what encoding needs.
-	m := &Resource{Kind: KindObject, Type: res.Type, Principal: res.Principal, Collection: coll, h: h, deadLoaded: true,
-		collHref: res.collectionHref()}
-	buf := make([]Prop, 0, len(plan))
-	scratch := make([]Prop, 0, len(pf.Props))
-	set, err := ss.Changes(ctx, q, func(c *backend.Change) error {
-		href := m.MemberHref(c.Name)
+	a.ms = ms
+	set, err := h.store.Changes(ctx, q, func(c *backend.Change) error {
 		if c.Deleted {
-			return ms.StatusResponse(href, http.StatusNotFound)
+			return a.Missing(c.Name)
 		}
-		m.Object, m.Href, m.dead = &c.Object, href, c.Properties
-		props, err := h.syncProps(ctx, m, plan, pf, buf, &scratch)
-		if err != nil {
-			return err
-		}
-		buf = props[:0]
-		return ms.Response(href, props)
+		return a.object(ctx, &c.Object, c.Properties)
 	})
 	switch {
 	case errors.Is(err, backend.ErrTokenExpired):

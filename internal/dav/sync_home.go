@@ -10,9 +10,9 @@ import (
 	"github.com/pgdav/pgdav/backend"
 )
 
-// HomeSyncStore is what sync-collection on a home needs from the store;
-// *backend.Store has it. A handler whose store lacks it answers the
-// REPORT on a home with 501 and gives homes no sync-token.
+// HomeSyncStore is what sync-collection on a home and the home's
+// sync-token need from the store: the homes' change log. Store includes
+// it.
 type HomeSyncStore interface {
 	HomeChanges(ctx context.Context, q backend.HomeChangeQuery) ([]backend.HomeChange, backend.HomeChangeSet, error)
 	HomeSyncState(ctx context.Context, principalID int64, kind backend.CollectionKind) (int64, error)
@@ -43,10 +43,6 @@ type HomeSyncStore interface {
 // DAV:sync-traversal-supported and no propstat (RFC 6578 3.3): its
 // members are synchronised on the collection itself.
 func (h *Handler) syncHome(w http.ResponseWriter, r *http.Request, res *Resource, req *syncRequest) error {
-	hs, ok := h.store.(HomeSyncStore)
-	if !ok {
-		return Errorf(http.StatusNotImplemented, "sync-collection on a home needs a store with a home change log")
-	}
 	ctx := r.Context()
 	p, kind := res.Principal, res.Type.Kind()
 	q := backend.HomeChangeQuery{PrincipalID: p.ID, Kind: kind, Initial: req.token == ""}
@@ -66,7 +62,7 @@ func (h *Handler) syncHome(w http.ResponseWriter, r *http.Request, res *Resource
 	if req.limit > 0 && (q.Limit <= 0 || req.limit < q.Limit) {
 		q.Limit = req.limit
 	}
-	changes, set, err := hs.HomeChanges(ctx, q)
+	changes, set, err := h.store.HomeChanges(ctx, q)
 	switch {
 	case errors.Is(err, backend.ErrTokenExpired):
 		return invalidSyncToken(r, res, "the sync-token is too old: changes it needs were pruned")
@@ -109,13 +105,9 @@ func (h *Handler) syncHome(w http.ResponseWriter, r *http.Request, res *Resource
 }
 
 // homeToken is the home's DAV:sync-token (RFC 6578 4): the token of its
-// current revision, "" when the store keeps no home change log.
+// current revision.
 func (h *Handler) homeToken(ctx context.Context, p backend.Principal, kind backend.CollectionKind) (string, error) {
-	hs, ok := h.store.(HomeSyncStore)
-	if !ok {
-		return "", nil
-	}
-	seq, err := hs.HomeSyncState(ctx, p.ID, kind)
+	seq, err := h.store.HomeSyncState(ctx, p.ID, kind)
 	if err != nil {
 		return "", err
 	}

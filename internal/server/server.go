@@ -42,13 +42,19 @@ type Config struct {
 // and cards with photos.
 const DefaultMaxResourceSize = 10 << 20
 
-// Store is what the server needs from the backend.
+// Store is what the server needs from the backend: every interface its
+// parts consume, so that a store missing a method fails to compile here
+// rather than answering 501 at run time.
 type Store interface {
 	credentialStore
 	dav.Store
 	caldav.Store
+	carddav.Store
+	TombstonePruner
 	Ping(ctx context.Context) error
 }
+
+var _ Store = (*backend.Store)(nil)
 
 // Server is pgdav's HTTP handler.
 type Server struct {
