@@ -62,20 +62,11 @@ func fillCalendar(b *testing.B, n int) (*backend.Store, int64, []string) {
 
 func explainPlan(b *testing.B, s *backend.Store, sql string, args ...any) {
 	b.Helper()
-	rows, err := s.Pool().Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "+sql, args...)
+	plan, err := s.Explain(context.Background(), sql, args...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			b.Fatal(err)
-		}
-		plan = append(plan, line)
-	}
-	b.Logf("plan:\n%s", strings.Join(plan, "\n"))
+	b.Logf("plan:\n%s", plan)
 }
 
 func BenchmarkQueryCalendarObjects(b *testing.B) {
