@@ -5,7 +5,6 @@ import (
 	"errors"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/pgdav/pgdav/backend"
 )
@@ -84,11 +83,15 @@ func TestDeadPropertiesOfCollectionsAndObjects(t *testing.T) {
 	f := newFixture(t)
 	coll := backend.PropertyTarget{PrincipalID: f.owner.ID, Scope: backend.ScopeCollection, CollectionID: f.cal.ID}
 	name, color, order := "Renamed", "#00FF00", 7
+	// Age the collection by a second in the database rather than waiting,
+	// so that the patch's updated_at is later.
+	if _, err := f.s.Pool().Exec(ctx, `UPDATE collections SET updated_at = updated_at - interval '1 second' WHERE id = $1`, f.cal.ID); err != nil {
+		t.Fatal(err)
+	}
 	before, err := f.s.GetCollectionByID(ctx, f.cal.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * time.Millisecond)
 	f.patch(t, backend.PropertyPatch{Target: coll,
 		Collection: &backend.CollectionUpdate{DisplayName: &name, Color: &color, Order: &order},
 		Set:        []backend.DeadProperty{prop("c", "<c xmlns='urn:x'/>")},

@@ -110,17 +110,10 @@ func TestMakeRun(t *testing.T) {
 	data := newDataDir(t)
 	first := startMakeRun(t, data)
 	var password string
-	for range 100 {
-		for _, line := range strings.Split(first.stdout.String(), "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "password:"); ok {
-				password = strings.TrimSpace(v)
-			}
-		}
-		if password != "" {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	first.stdout.waitFor(t, "demo password", func(out string) bool {
+		password = passwordLine(out)
+		return password != ""
+	})
 	if password == "" || !strings.Contains(first.stdout.String(), "user:     demo") {
 		t.Fatalf("first make run printed no demo account:\n%s", first.stdout)
 	}

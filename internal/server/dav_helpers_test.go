@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/pgdav/pgdav/backend"
 	"github.com/pgdav/pgdav/backend/backendtest"
 )
@@ -58,6 +60,7 @@ var testPasswordHash = sync.OnceValues(func() (string, error) { return backend.H
 type davEnv struct {
 	server *Server
 	store  *backend.Store
+	dbConn string // the store's connection string, for ageTombstones
 	srv    *httptest.Server
 	client *http.Client
 	base   string // "" or "/dav"
@@ -74,14 +77,15 @@ type envConfig struct {
 // book "default", as `pgdav user add` makes them.
 func newDAVEnv(t *testing.T, cfg envConfig, users ...string) *davEnv {
 	t.Helper()
-	store := backendtest.New(t)
+	dbConn := backendtest.NewDatabase(t)
+	store := backendtest.Open(t, dbConn)
 	s := New(Config{AuthCacheTTL: time.Hour, BasePath: cfg.basePath, MaxResourceSize: cfg.maxResourceSize}, store)
 	s.SetReady()
 	hs := httptest.NewServer(s)
 	t.Cleanup(hs.Close)
 	client := *hs.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	e := &davEnv{server: s, store: store, srv: hs, client: &client, base: strings.TrimRight(cfg.basePath, "/"), users: map[string]backend.Principal{}}
+	e := &davEnv{server: s, store: store, dbConn: dbConn, srv: hs, client: &client, base: strings.TrimRight(cfg.basePath, "/"), users: map[string]backend.Principal{}}
 	hash, err := testPasswordHash()
 	if err != nil {
 		t.Fatal(err)
@@ -640,4 +644,18 @@ func (f clientFixture) prop(t *testing.T, n xml.Name) *xnode {
 		t.Fatalf("%s has no %s", f.name, nameStr(n))
 	}
 	return p
+}
+
+// ageTombstones makes every tombstone of the change log an hour older, so
+// that tests prune them by the database's clock instead of waiting.
+func (e *davEnv) ageTombstones(t *testing.T) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), e.dbConn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.WithoutCancel(t.Context()))
+	if _, err := conn.Exec(t.Context(), "UPDATE changes SET changed_at = changed_at - interval '1 hour' WHERE deleted"); err != nil {
+		t.Fatal(err)
+	}
 }
