@@ -659,3 +659,8 @@ func (e *davEnv) ageTombstones(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// toCRLF turns a stored-with-LF test file into what clients send.
+func toCRLF(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
+}
