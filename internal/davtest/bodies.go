@@ -82,7 +82,18 @@ func (e *Env) Put(t *testing.T, user, path, body string, headers ...string) stri
 	r := e.Do(t, user, "PUT", path, body, headers...).Want(t, http.StatusCreated, http.StatusNoContent)
 	etag := r.Header.Get("ETag")
 	if etag == "" {
-		t.Fatalf("%s: no ETag", r.req)
+		t.Fatalf("%s: no ETag", r.Req)
 	}
 	return etag
+}
+
+// Report sends a REPORT with an XML body and, unless depth is "", a Depth
+// header.
+func (e *Env) Report(t *testing.T, user, path, depth, body string, headers ...string) *Resp {
+	t.Helper()
+	h := append([]string{"Content-Type: application/xml; charset=utf-8"}, headers...)
+	if depth != "" {
+		h = append(h, "Depth: "+depth)
+	}
+	return e.Do(t, user, "REPORT", path, body, h...)
 }

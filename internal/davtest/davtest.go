@@ -113,14 +113,14 @@ func (e *Env) Href(path string) string { return e.Base + path }
 
 // Resp is a response read to the end.
 type Resp struct {
-	req    string // "METHOD target", for messages
+	Req    string // "METHOD target", for messages
 	Status int
 	Header http.Header
 	Body   []byte
 }
 
 func (r *Resp) String() string {
-	return fmt.Sprintf("%s → %d\n%s", r.req, r.Status, r.Body)
+	return fmt.Sprintf("%s → %d\n%s", r.Req, r.Status, r.Body)
 }
 
 // Do sends a request to path below the base path; see Send.
@@ -159,14 +159,14 @@ func (e *Env) Send(t *testing.T, user, method, target string, body io.Reader, he
 	if err != nil {
 		t.Fatalf("%s %s: reading body: %v", method, target, err)
 	}
-	return &Resp{req: method + " " + target, Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return &Resp{Req: method + " " + target, Status: resp.StatusCode, Header: resp.Header, Body: data}
 }
 
 // Want fails the test unless the status is one of codes.
 func (r *Resp) Want(t *testing.T, codes ...int) *Resp {
 	t.Helper()
 	if !slices.Contains(codes, r.Status) {
-		t.Fatalf("%s: status %d, want %v\n%s", r.req, r.Status, codes, r.Body)
+		t.Fatalf("%s: status %d, want %v\n%s", r.Req, r.Status, codes, r.Body)
 	}
 	return r
 }

@@ -93,6 +93,6 @@ func Golden(t *testing.T, name string, r *Resp) {
 		t.Fatalf("%v (run the test with -update to write it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s: the answer differs from %s (run with -update to accept it):\n--- got\n%s\n--- want\n%s", r.req, path, got, want)
+		t.Errorf("%s: the answer differs from %s (run with -update to accept it):\n--- got\n%s\n--- want\n%s", r.Req, path, got, want)
 	}
 }

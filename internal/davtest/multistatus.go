@@ -50,20 +50,20 @@ func ParseStatus(t *testing.T, s string) int {
 func (r *Resp) Multistatus(t *testing.T) *Multistatus {
 	t.Helper()
 	if r.Status != http.StatusMultiStatus {
-		t.Fatalf("%s: status %d, want 207\n%s", r.req, r.Status, r.Body)
+		t.Fatalf("%s: status %d, want 207\n%s", r.Req, r.Status, r.Body)
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/xml" && mt != "text/xml" {
-		t.Errorf("%s: Content-Type %q", r.req, r.Header.Get("Content-Type"))
+		t.Errorf("%s: Content-Type %q", r.Req, r.Header.Get("Content-Type"))
 	}
 	root := MustParseXML(t, r.Body)
 	if root.Name != DName("multistatus") {
-		t.Fatalf("%s: root %s, want DAV:multistatus", r.req, NameStr(root.Name))
+		t.Fatalf("%s: root %s, want DAV:multistatus", r.Req, NameStr(root.Name))
 	}
 	ms := &Multistatus{Root: root, Raw: r.Body}
 	for _, rn := range root.All(DName("response")) {
 		hrefs := rn.Hrefs()
 		if len(hrefs) != 1 {
-			t.Fatalf("%s: response with hrefs %q\n%s", r.req, hrefs, r.Body)
+			t.Fatalf("%s: response with hrefs %q\n%s", r.Req, hrefs, r.Body)
 		}
 		resp := &Response{Href: hrefs[0]}
 		if s := rn.Child(DName("status")); s != nil {
@@ -74,18 +74,18 @@ func (r *Resp) Multistatus(t *testing.T) *Multistatus {
 			st := psn.Child(DName("status"))
 			prop := psn.Child(DName("prop"))
 			if st == nil || prop == nil {
-				t.Fatalf("%s: propstat without status or prop\n%s", r.req, r.Body)
+				t.Fatalf("%s: propstat without status or prop\n%s", r.Req, r.Body)
 			}
 			ps.Status = ParseStatus(t, st.Text)
 			ps.Props = prop.Children
 			resp.Propstats = append(resp.Propstats, ps)
 		}
 		if resp.Status == 0 && len(resp.Propstats) == 0 {
-			t.Errorf("%s: response %s has neither status nor propstat", r.req, resp.Href)
+			t.Errorf("%s: response %s has neither status nor propstat", r.Req, resp.Href)
 		}
 		for i, ps := range resp.Propstats {
 			if ps.Status == http.StatusOK && i != 0 {
-				t.Errorf("%s: response %s: the 200 propstat is number %d, must be first", r.req, resp.Href, i+1)
+				t.Errorf("%s: response %s: the 200 propstat is number %d, must be first", r.Req, resp.Href, i+1)
 			}
 		}
 		ms.Responses = append(ms.Responses, resp)
@@ -166,21 +166,22 @@ func (r *Response) PropstatOf(n xml.Name) *Propstat {
 func (r *Resp) Condition(t *testing.T, status int, cond xml.Name) *Node {
 	t.Helper()
 	if r.Status != status {
-		t.Fatalf("%s: status %d, want %d with %s\n%s", r.req, r.Status, status, NameStr(cond), r.Body)
+		t.Fatalf("%s: status %d, want %d with %s\n%s", r.Req, r.Status, status, NameStr(cond), r.Body)
 	}
 	root := MustParseXML(t, r.Body)
 	if root.Name != DName("error") {
-		t.Fatalf("%s: body root %s, want DAV:error\n%s", r.req, NameStr(root.Name), r.Body)
+		t.Fatalf("%s: body root %s, want DAV:error\n%s", r.Req, NameStr(root.Name), r.Body)
 	}
 	c := root.Child(cond)
 	if c == nil {
-		t.Fatalf("%s: error body lacks %s: has %v\n%s", r.req, NameStr(cond), root.ChildNames(), r.Body)
+		t.Fatalf("%s: error body lacks %s: has %v\n%s", r.Req, NameStr(cond), root.ChildNames(), r.Body)
 	}
 	return c
 }
 
 // WantTruncated checks the marker of a truncated answer, a 507 response
-// for href with DAV:number-of-matches-within-limits (RFC 6578 3.6): there
+// for href with DAV:number-of-matches-within-limits (RFC 6352 8.6.1,
+// RFC 6578 3.6): there
 // when truncated, else absent.
 func WantTruncated(t *testing.T, ms *Multistatus, href string, truncated bool) {
 	t.Helper()

@@ -664,3 +664,14 @@ func (e *davEnv) ageTombstones(t *testing.T) {
 func toCRLF(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }
+
+// report sends a REPORT with an XML body and, unless depth is "", a
+// Depth header.
+func (e *davEnv) report(t *testing.T, user, path, depth, body string, headers ...string) *davResp {
+	t.Helper()
+	h := append([]string{"Content-Type: application/xml; charset=utf-8"}, headers...)
+	if depth != "" {
+		h = append(h, "Depth: "+depth)
+	}
+	return e.do(t, user, "REPORT", path, body, h...)
+}
