@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,7 +16,7 @@ import (
 // filtered the whole collection.
 func TestGetObjectsByName(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	f.importNumbered(t, f.cal.ID, 1000)
 	f.put(t, f.alt.ID, "other.ics", "uid-other", "data of other.ics")

@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -41,7 +40,7 @@ func (d delta) names() []string {
 func changesOf(t testing.TB, s *backend.Store, q backend.ChangeQuery) delta {
 	t.Helper()
 	var d delta
-	set, err := s.Changes(context.Background(), q, func(c *backend.Change) error {
+	set, err := s.Changes(t.Context(), q, func(c *backend.Change) error {
 		cp := *c
 		cp.Properties = slices.Clone(c.Properties)
 		d.changes = append(d.changes, cp)
@@ -61,7 +60,7 @@ func changesOf(t testing.TB, s *backend.Store, q backend.ChangeQuery) delta {
 // collection's counter, which also moves with property changes.
 func TestChangesInitialAndDelta(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	f.put(t, f.cal.ID, "a.ics", "a", "A1")                                                 // 1
 	f.put(t, f.cal.ID, "b.ics", "b", "B1")                                                 // 2
@@ -118,7 +117,7 @@ func TestChangesInitialAndDelta(t *testing.T) {
 // callback runs.
 func TestChangesTokenErrors(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	f.put(t, f.cal.ID, "a.ics", "a", "1")
 	f.put(t, f.cal.ID, "a.ics", "a", "2")
@@ -156,7 +155,7 @@ func TestChangesTokenErrors(t *testing.T) {
 // Dead properties come with their member, from the same snapshot.
 func TestChangesWithProperties(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	o := f.put(t, f.cal.ID, "a.ics", "a", "1")
 	f.put(t, f.cal.ID, "b.ics", "b", "1")
@@ -188,7 +187,7 @@ func TestChangesWithProperties(t *testing.T) {
 // between the pages.
 func TestChangesPaging(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	f.put(t, f.cal.ID, "first.ics", "first", "1")                                 // 1
 	if _, err := f.s.ImportObjects(ctx, f.cal.ID, importWrites(25)); err != nil { // 2, all 25
@@ -265,7 +264,7 @@ func TestChangesPaging(t *testing.T) {
 // equal to the collection, every round.
 func TestChangesConcurrentWritersLoseNothing(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	const rounds, writers, ops = 20, 4, 40
 	deadline := time.Now().Add(12 * time.Second)
@@ -357,7 +356,7 @@ func TestChangesConcurrentWritersLoseNothing(t *testing.T) {
 // or after it still works. Two nodes pruning at once agree.
 func TestPruneTombstones(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	f.put(t, f.cal.ID, "keep.ics", "keep", "1")                     // 1
 	f.put(t, f.cal.ID, "old1.ics", "old1", "1")                     // 2
@@ -435,7 +434,7 @@ func TestPruneTombstones(t *testing.T) {
 // store and the calendar.
 func pagedCalendar(tb testing.TB, n, page, m int) (*backend.Store, backend.Collection) {
 	tb.Helper()
-	ctx := context.Background()
+	ctx := tb.Context()
 	s := backendtest.New(tb)
 	p, err := s.CreatePrincipal(ctx, backend.Principal{Name: "paged"}, "$argon2id$test",
 		[]backend.Collection{{Kind: backend.KindCalendar, Slug: "cal"}, {Kind: backend.KindCalendar, Slug: "other"}})
@@ -478,7 +477,7 @@ func pageThrough(tb testing.TB, s *backend.Store, collID int64, limit int) int64
 	tb.Helper()
 	q := backend.ChangeQuery{CollectionID: collID, Initial: true, Limit: limit}
 	for range 1000 {
-		set, err := s.Changes(context.Background(), q, func(*backend.Change) error { return nil })
+		set, err := s.Changes(tb.Context(), q, func(*backend.Change) error { return nil })
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -506,7 +505,7 @@ func pageThrough(tb testing.TB, s *backend.Store, collID int64, limit int) int64
 // particular no generic plan. Every connection of the pool is read.
 func TestChangesDeltaPlansWithValues(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	const page = 2000
 	s, cal := pagedCalendar(t, 10*page, page, 10000)
 	for range 3 {
@@ -561,7 +560,7 @@ func TestChangesDeltaPlansWithValues(t *testing.T) {
 // rather than ~1 for 1 000 events).
 func TestChangesWithoutStatistics(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	f.importNumbered(t, f.cal.ID, 1000)
 	since := f.seq(t, f.cal.ID)
@@ -591,7 +590,7 @@ func TestChangesWithoutStatistics(t *testing.T) {
 // holds no tombstone; the limit itself still fits.
 func TestChangesInitialListing(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	var present []string
 	for i := range 5 {

@@ -5,7 +5,6 @@ package carddav_test
 // and PostgreSQL. Answers are parsed by namespace (dav_helpers_test.go).
 
 import (
-	"context"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -406,7 +405,7 @@ func TestCardDAVMultigetThousands(t *testing.T) {
 	t.Parallel()
 	e := davtest.New(t, davtest.Config{}, "alice")
 	const n = 3000
-	book, err := e.Store.GetCollection(context.Background(), e.Users["alice"].ID, backend.KindAddressBook, "default")
+	book, err := e.Store.GetCollection(t.Context(), e.Users["alice"].ID, backend.KindAddressBook, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +423,7 @@ func TestCardDAVMultigetThousands(t *testing.T) {
 		writes[i] = backend.ObjectWrite{Name: name, Data: []byte(data), UID: meta.UID, Component: meta.Component, ContentType: meta.ContentType, CardValues: meta.CardValues}
 		fmt.Fprintf(&b, "<d:href>%s</d:href>\n", e.Href(abBook+name))
 	}
-	if _, err := e.Store.ImportObjects(context.Background(), book.ID, writes); err != nil {
+	if _, err := e.Store.ImportObjects(t.Context(), book.ID, writes); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 10 {
@@ -480,7 +479,7 @@ func TestCardDAVAddressDataInReports(t *testing.T) {
 // found all the same, and the first query that reads them indexes them.
 func TestCardDAVQueryIndexesUnindexedCards(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	e := davtest.New(t, davtest.Config{}, "alice")
 	book, err := e.Store.GetCollection(ctx, e.Users["alice"].ID, backend.KindAddressBook, "default")
 	if err != nil {

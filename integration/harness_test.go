@@ -222,7 +222,7 @@ func (s *server) demoPassword() string {
 // do sends a request with Basic credentials when user is not empty.
 func (s *server) do(method, path, user, password string, body io.Reader) (*http.Response, string) {
 	s.t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), method, s.URL+path, body)
+	req, err := http.NewRequestWithContext(s.t.Context(), method, s.URL+path, body)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func cli(t *testing.T, data, stdin string, args ...string) cliResult {
 	if data != "" {
 		args = append(args, "--data", data)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pgdavBin, args...)
 	cmd.Stdin = strings.NewReader(stdin)

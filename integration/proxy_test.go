@@ -411,7 +411,7 @@ func (p *pxSite) do(method, path string, auth bool, header map[string]string, bo
 	if !strings.Contains(path, "://") {
 		u = p.origin + path
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(p.t.Context(), 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, strings.NewReader(body))
 	if err != nil {

@@ -145,12 +145,12 @@ func NewDatabase(t testing.TB) string {
 	t.Helper()
 	ensure(t)
 	name := "t_" + randomSuffix()
-	ctx := context.Background()
-	err := adminExec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template}.Sanitize())
+	err := adminExec(t.Context(), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template}.Sanitize())
 	if err != nil {
 		t.Fatalf("backendtest: %v", err)
 	}
-	t.Cleanup(func() { dropDatabase(context.Background(), name) })
+	// At cleanup t's context is already canceled.
+	t.Cleanup(func() { dropDatabase(context.WithoutCancel(t.Context()), name) })
 	return WithDatabase(adminConn, name)
 }
 
@@ -160,10 +160,11 @@ func NewEmptyDatabase(t testing.TB) string {
 	t.Helper()
 	ensure(t)
 	name := "t_" + randomSuffix()
-	if err := adminExec(context.Background(), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	if err := adminExec(t.Context(), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		t.Fatalf("backendtest: %v", err)
 	}
-	t.Cleanup(func() { dropDatabase(context.Background(), name) })
+	// At cleanup t's context is already canceled.
+	t.Cleanup(func() { dropDatabase(context.WithoutCancel(t.Context()), name) })
 	return WithDatabase(adminConn, name)
 }
 
@@ -177,7 +178,7 @@ func New(t testing.TB) *backend.Store {
 func Open(t testing.TB, connString string) *backend.Store {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	store, err := backend.Open(context.Background(), connString, backend.PoolOptions{MaxConns: 4}, logger)
+	store, err := backend.Open(t.Context(), connString, backend.PoolOptions{MaxConns: 4}, logger)
 	if err != nil {
 		t.Fatalf("backendtest: %v", err)
 	}

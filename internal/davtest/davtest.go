@@ -94,7 +94,7 @@ func New(t *testing.T, cfg Config, users ...string) *Env {
 		t.Fatal(err)
 	}
 	for _, u := range users {
-		p, err := store.CreatePrincipal(context.Background(),
+		p, err := store.CreatePrincipal(t.Context(),
 			backend.Principal{Name: u, Email: u + "@example.org", DisplayName: "User " + u}, hash,
 			[]backend.Collection{
 				{Kind: backend.KindCalendar, Slug: "default", DisplayName: "Calendar", Components: []string{"VEVENT", "VTODO"}},

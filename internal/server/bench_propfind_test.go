@@ -67,7 +67,7 @@ const propfindUser, propfindPassword = "bench", "bench-pw"
 // (named cal-N) filled with N events through ImportObjects, and a server.
 func newPropfindFixture(tb testing.TB, sizes ...int) *propfindFixture {
 	tb.Helper()
-	ctx := context.Background()
+	ctx := tb.Context()
 	store := &rowHookStore{Store: backendtest.New(tb)}
 	hash, err := backend.HashPassword(propfindPassword)
 	if err != nil {

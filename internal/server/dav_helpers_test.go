@@ -91,7 +91,7 @@ func newDAVEnv(t *testing.T, cfg envConfig, users ...string) *davEnv {
 		t.Fatal(err)
 	}
 	for _, u := range users {
-		p, err := store.CreatePrincipal(context.Background(),
+		p, err := store.CreatePrincipal(t.Context(),
 			backend.Principal{Name: u, Email: u + "@example.org", DisplayName: "User " + u}, hash,
 			[]backend.Collection{
 				{Kind: backend.KindCalendar, Slug: "default", DisplayName: "Calendar", Components: []string{"VEVENT", "VTODO"}},

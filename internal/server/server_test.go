@@ -60,7 +60,7 @@ func (f *fixture) addUser(t *testing.T, name, password string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.store.CreatePrincipal(context.Background(), backend.Principal{Name: name}, hash, nil); err != nil {
+	if _, err := f.store.CreatePrincipal(t.Context(), backend.Principal{Name: name}, hash, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -140,7 +140,7 @@ func TestBasicAuth(t *testing.T) {
 // password change or a disabled account takes effect at once.
 func TestCredentialCache(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t, time.Minute)
 	f.addUser(t, "bob", "one")
 	for range 5 {
@@ -244,7 +244,7 @@ func TestRunGracefulShutdown(t *testing.T) {
 		<-release
 		io.WriteString(w, "finished")
 	})
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	runErr := make(chan error, 1)
 	go func() { runErr <- Run(ctx, ln, h, 10*time.Second, slog.New(slog.DiscardHandler)) }()

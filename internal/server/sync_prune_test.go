@@ -44,7 +44,7 @@ func (f *fakePruner) count() int {
 func TestRunSyncPruner(t *testing.T) {
 	t.Parallel()
 	idle := &fakePruner{}
-	RunSyncPruner(context.Background(), idle, 0, time.Millisecond, nil) // returns at once
+	RunSyncPruner(t.Context(), idle, 0, time.Millisecond, nil) // returns at once
 	if idle.count() != 0 {
 		t.Fatal("retention 0 pruned")
 	}
@@ -52,7 +52,7 @@ func TestRunSyncPruner(t *testing.T) {
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	p := &fakePruner{err: errors.New("database gone"), ran: make(chan struct{})}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
 		RunSyncPruner(ctx, p, 90*24*time.Hour, 5*time.Millisecond, logger)
@@ -100,7 +100,7 @@ func TestSyncPruningInvalidatesOldTokens(t *testing.T) {
 	// The deletion is made an hour old in the database rather than by
 	// waiting; the job runs at once, and ran tells when it has.
 	e.ageTombstones(t)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	ran := make(chan struct{})
 	go RunSyncPruner(ctx, pruneSignal{e.store, ran}, 30*time.Minute, time.Hour, nil)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/xml"
 	"fmt"
 	"maps"
@@ -336,7 +335,7 @@ func TestSyncCollectionData(t *testing.T) {
 func TestSyncCollectionErrors(t *testing.T) {
 	t.Parallel()
 	e := newDAVEnv(t, envConfig{}, "alice", "bob")
-	ctx := context.Background()
+	ctx := t.Context()
 	e.put(t, "alice", syncCal+"a.ics", event("err-a", "A"), ctCal)
 	e.put(t, "alice", syncCal+"b.ics", event("err-b", "B"), ctCal)
 	e.put(t, "alice", syncBook+"a.vcf", card("err-a", "A"), ctCard)
@@ -437,7 +436,7 @@ func newSyncEnv(t testing.TB, cfg Config, users ...string) (*davEnv, string) {
 	}
 	e := &davEnv{store: store, users: map[string]backend.Principal{}}
 	for _, u := range users {
-		p, err := store.CreatePrincipal(context.Background(),
+		p, err := store.CreatePrincipal(t.Context(),
 			backend.Principal{Name: u, Email: u + "@example.org", DisplayName: "User " + u}, hash,
 			[]backend.Collection{
 				{Kind: backend.KindCalendar, Slug: "default", DisplayName: "Calendar", Components: []string{"VEVENT", "VTODO"}},
@@ -470,7 +469,7 @@ func (e *davEnv) node(t testing.TB, store *backend.Store, cfg Config) *davEnv {
 // without gap or repeat, also when members change between pages.
 func TestSyncCollectionPaging(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	e, _ := newSyncEnv(t, Config{SyncMaxResults: 7}, "alice")
 	cal, err := e.store.GetCollection(ctx, e.users["alice"].ID, backend.KindCalendar, "default")
 	if err != nil {
