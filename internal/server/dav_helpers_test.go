@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -674,4 +675,13 @@ func (e *davEnv) report(t *testing.T, user, path, depth, body string, headers ..
 		h = append(h, "Depth: "+depth)
 	}
 	return e.do(t, user, "REPORT", path, body, h...)
+}
+
+// allocated runs fn and returns the bytes allocated meanwhile.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }
