@@ -2,7 +2,7 @@ package carddav_test
 
 // addressbook-query and addressbook-multiget (RFC 6352 8.6, 8.7) through
 // the whole stack: real HTTP, authentication, the DAV handler, carddav
-// and PostgreSQL. Answers are parsed by namespace (dav_helpers_test.go).
+// and PostgreSQL. Answers are parsed by namespace (davtest).
 
 import (
 	"encoding/xml"
