@@ -97,3 +97,8 @@ func (e *Env) Report(t *testing.T, user, path, depth, body string, headers ...st
 	}
 	return e.Do(t, user, "REPORT", path, body, h...)
 }
+
+// ToCRLF turns a stored-with-LF test file into what clients send.
+func ToCRLF(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
+}
