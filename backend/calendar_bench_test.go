@@ -6,7 +6,6 @@ package backend_test
 //	go test -run '^$' -bench 'QueryCalendarObjects|GetObjectsByName' -benchtime 50x -v ./backend/
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -19,7 +18,7 @@ import (
 
 func fillCalendar(b *testing.B, n int) (*backend.Store, int64, []string) {
 	b.Helper()
-	ctx := context.Background()
+	ctx := b.Context()
 	s := backendtest.New(b)
 	hash, _ := backend.HashPassword("x")
 	p, err := s.CreatePrincipal(ctx, backend.Principal{Name: "bench"}, hash, nil)
@@ -62,20 +61,11 @@ func fillCalendar(b *testing.B, n int) (*backend.Store, int64, []string) {
 
 func explainPlan(b *testing.B, s *backend.Store, sql string, args ...any) {
 	b.Helper()
-	rows, err := s.Pool().Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "+sql, args...)
+	plan, err := s.Explain(b.Context(), sql, args...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			b.Fatal(err)
-		}
-		plan = append(plan, line)
-	}
-	b.Logf("plan:\n%s", strings.Join(plan, "\n"))
+	b.Logf("plan:\n%s", plan)
 }
 
 func BenchmarkQueryCalendarObjects(b *testing.B) {
@@ -83,7 +73,7 @@ func BenchmarkQueryCalendarObjects(b *testing.B) {
 	for _, n := range []int{10000, 100000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			s, id, _ := fillCalendar(b, n)
-			ctx := context.Background()
+			ctx := b.Context()
 			explainPlan(b, s, `SELECT id, etag FROM objects WHERE collection_id = $1 AND component = ANY($2)
 				AND span && tstzrange($3::timestamptz, $4::timestamptz, '[)')`, id, []string{"VEVENT"}, month.Start, month.End)
 			rows := 0
@@ -104,7 +94,7 @@ func BenchmarkGetObjectsByName(b *testing.B) {
 	for _, n := range []int{10000, 100000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			s, id, names := fillCalendar(b, n)
-			ctx := context.Background()
+			ctx := b.Context()
 			want := make([]string, 100)
 			for i := range want {
 				want[i] = names[(i*7919)%n]

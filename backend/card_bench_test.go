@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -35,7 +34,7 @@ func benchFamily(i int) string {
 // book.
 func benchCardBook(b *testing.B, n int) (*backend.Store, backend.Collection) {
 	b.Helper()
-	ctx := context.Background()
+	ctx := b.Context()
 	s := backendtest.New(b)
 	p, err := s.CreatePrincipal(ctx, backend.Principal{Name: "bench"}, "$argon2id$bench",
 		[]backend.Collection{{Kind: backend.KindAddressBook, Slug: "book"}})
@@ -75,7 +74,7 @@ func benchCardBook(b *testing.B, n int) (*backend.Store, backend.Collection) {
 }
 
 func BenchmarkQueryCards(b *testing.B) {
-	ctx := context.Background()
+	ctx := b.Context()
 	for _, n := range []int{5000, 50000} {
 		s, book := benchCardBook(b, n)
 		// What a user types: part of a surname, part of an address.

@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"testing"
@@ -19,7 +18,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := backendtest.New(t)
 	p, err := s.CreatePrincipal(ctx, backend.Principal{Name: "erin"}, "$argon2id$test", []backend.Collection{
 		{Kind: backend.KindCalendar, Slug: "cal"},
@@ -47,7 +46,7 @@ func write(collectionID int64, name, uid, data string) backend.ObjectWrite {
 // put stores an object and fails the test on error.
 func (f fixture) put(t *testing.T, collectionID int64, name, uid, data string) backend.Object {
 	t.Helper()
-	o, _, err := f.s.PutObject(context.Background(), write(collectionID, name, uid, data), backend.Conditions{})
+	o, _, err := f.s.PutObject(t.Context(), write(collectionID, name, uid, data), backend.Conditions{})
 	if err != nil {
 		t.Fatalf("put %q: %v", name, err)
 	}
@@ -57,7 +56,7 @@ func (f fixture) put(t *testing.T, collectionID int64, name, uid, data string) b
 // seq returns the collection's sync_seq.
 func (f fixture) seq(t *testing.T, collectionID int64) int64 {
 	t.Helper()
-	seq, _, err := f.s.CollectionSyncState(context.Background(), collectionID)
+	seq, _, err := f.s.CollectionSyncState(t.Context(), collectionID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +73,7 @@ type change struct {
 // changes returns the collection's change log ordered by seq.
 func (f fixture) changes(t *testing.T, collectionID int64) []change {
 	t.Helper()
-	rows, err := f.s.Pool().Query(context.Background(),
+	rows, err := f.s.Pool().Query(t.Context(),
 		`SELECT name, seq, deleted FROM changes WHERE collection_id = $1 ORDER BY seq`, collectionID)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +96,7 @@ func (f fixture) changes(t *testing.T, collectionID int64) []change {
 func (f fixture) count(t *testing.T, sql string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := f.s.Pool().QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+	if err := f.s.Pool().QueryRow(t.Context(), sql, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return n
@@ -125,7 +124,7 @@ func (f fixture) importNumbered(t *testing.T, collectionID int64, n int) {
 		name := fmt.Sprintf("e%04d.ics", i)
 		batch[i] = write(collectionID, name, "uid-"+name, "data of "+name)
 	}
-	if _, err := f.s.ImportObjects(context.Background(), collectionID, batch); err != nil {
+	if _, err := f.s.ImportObjects(t.Context(), collectionID, batch); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package backend_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,7 +26,7 @@ func importWrites(n int) []backend.ObjectWrite {
 // the change log under one new sequence number.
 func TestImportObjects(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	f.put(t, f.cal.ID, "before.ics", "before", "x") // seq 1
 
@@ -120,7 +119,7 @@ func deref(p *string) string {
 // through the COPY.
 func TestImportObjectsAllOrNothing(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	f.put(t, f.cal.ID, "taken.ics", "taken-uid", "x")
 

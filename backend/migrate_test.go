@@ -2,7 +2,6 @@ package backend_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -26,7 +25,7 @@ func emptyStore(t *testing.T) *backend.Store {
 func tableExists(t *testing.T, s *backend.Store, name string) bool {
 	t.Helper()
 	var ok bool
-	if err := s.Pool().QueryRow(context.Background(), `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&ok); err != nil {
+	if err := s.Pool().QueryRow(t.Context(), `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&ok); err != nil {
 		t.Fatal(err)
 	}
 	return ok
@@ -34,7 +33,7 @@ func tableExists(t *testing.T, s *backend.Store, name string) bool {
 
 func TestMigrateFreshAndIdempotent(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := emptyStore(t)
 	done, err := s.Migrate(ctx)
 	if err != nil {
@@ -62,7 +61,7 @@ func TestMigrateFreshAndIdempotent(t *testing.T) {
 func TestMigrationStatusOnEmptyDatabase(t *testing.T) {
 	t.Parallel()
 	s := emptyStore(t)
-	status, err := s.MigrationStatus(context.Background())
+	status, err := s.MigrationStatus(t.Context())
 	if err != nil || len(status) == 0 || status[0].Applied {
 		t.Fatalf("MigrationStatus = %+v, %v; want all pending", status, err)
 	}
@@ -72,7 +71,7 @@ func TestMigrationStatusOnEmptyDatabase(t *testing.T) {
 // every node returns without error.
 func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	conn := backendtest.NewEmptyDatabase(t)
 	const nodes = 4
 	stores := make([]*backend.Store, nodes)
@@ -111,7 +110,7 @@ func TestMigrateConcurrently(t *testing.T) {
 // leaves the earlier ones applied.
 func TestMigrateFailureLeavesSchema(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := emptyStore(t)
 	fsys := fstest.MapFS{
 		"0001_first.sql":  {Data: []byte(`CREATE TABLE first (id int);`)},
@@ -189,7 +188,7 @@ func migrationsUpTo(t *testing.T, last int) fstest.MapFS {
 // migrated rows.
 func TestMigrate0007ObjectBodies(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := emptyStore(t)
 	if done, err := s.MigrateFS(ctx, migrationsUpTo(t, 6)); err != nil || len(done) != 6 {
 		t.Fatalf("migrating to 0006: applied %v, %v", done, err)

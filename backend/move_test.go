@@ -12,7 +12,7 @@ import (
 // objectProp sets one dead property on an object.
 func (f fixture) objectProp(t *testing.T, o backend.Object, value string) {
 	t.Helper()
-	err := f.s.PatchProperties(context.Background(), backend.PropertyPatch{
+	err := f.s.PatchProperties(t.Context(), backend.PropertyPatch{
 		Target: backend.PropertyTarget{PrincipalID: f.owner.ID, Scope: backend.ScopeObject, CollectionID: o.CollectionID, ObjectID: o.ID},
 		Set:    []backend.DeadProperty{{Namespace: "urn:x", Name: "note", Value: value}},
 	})
@@ -24,7 +24,7 @@ func (f fixture) objectProp(t *testing.T, o backend.Object, value string) {
 // propsOf lists an object's dead property values, as a PROPFIND would.
 func (f fixture) propsOf(t *testing.T, collectionID int64, name string) []string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	o, err := f.s.GetObject(ctx, collectionID, name, false)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func lastChange(t *testing.T, f fixture, collectionID int64) change {
 
 func TestMoveAndCopy(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	a, b := f.cal.ID, f.alt.ID
 	orig := f.put(t, a, "a.ics", "ua", "A")
@@ -188,7 +188,7 @@ func TestMoveAndCopy(t *testing.T) {
 // Refused moves and copies change nothing.
 func TestMoveAndCopyRefused(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	a, b := f.cal.ID, f.alt.ID
 	src := f.put(t, a, "src.ics", "u-src", "S")

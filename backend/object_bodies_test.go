@@ -2,7 +2,6 @@ package backend_test
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	"github.com/pgdav/pgdav/backend"
@@ -13,7 +12,7 @@ import (
 // the delete trigger are what keep the two tables paired.
 func TestBodiesFollowObjects(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	check := func(step string) {
 		t.Helper()

@@ -2,7 +2,6 @@ package backend_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -36,7 +35,7 @@ func TestETagOf(t *testing.T) {
 // new ETag, a new sync_seq and a change-log entry.
 func TestPutObjectCreateUpdateUnchanged(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	v1, v2 := "BEGIN:VCALENDAR\r\nUID:u1\r\nEND:VCALENDAR\r\n", "BEGIN:VCALENDAR\r\nUID:u1\r\nSEQUENCE:1\r\nEND:VCALENDAR\r\n"
 
@@ -56,7 +55,13 @@ func TestPutObjectCreateUpdateUnchanged(t *testing.T) {
 		t.Fatalf("changes = %v, want %v", got, want)
 	}
 
-	time.Sleep(5 * time.Millisecond) // so modified_at can differ from created_at
+	// Age the row by a second in the database rather than waiting, so
+	// that the update's modified_at is later than created_at.
+	if _, err := f.s.Pool().Exec(ctx, `UPDATE objects SET created_at = created_at - interval '1 second',
+		modified_at = modified_at - interval '1 second' WHERE id = $1`, o1.ID); err != nil {
+		t.Fatal(err)
+	}
+	o1.CreatedAt, o1.ModifiedAt = o1.CreatedAt.Add(-time.Second), o1.ModifiedAt.Add(-time.Second)
 	o2, created, err := f.s.PutObject(ctx, write(f.cal.ID, "a.ics", "u1", v2), backend.Conditions{})
 	if err != nil || created {
 		t.Fatalf("update: created=%v err=%v", created, err)
@@ -105,7 +110,7 @@ func TestPutObjectCreateUpdateUnchanged(t *testing.T) {
 // GET returns exactly the bytes PUT stored.
 func TestObjectDataVerbatim(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	binaryish := make([]byte, 0, 255)
 	for b := 1; b < 256; b++ {
@@ -139,7 +144,7 @@ func TestObjectDataVerbatim(t *testing.T) {
 // If-Match and If-None-Match, on a new and on an existing object.
 func TestPutObjectConditions(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	cur := f.put(t, f.cal.ID, "a.ics", "uid-a.ics", "v1")
 	// "CUR" in a tag list stands for a.ics's ETag at the time of the case.
@@ -201,7 +206,7 @@ func TestPutObjectConditions(t *testing.T) {
 // A UID held by another name is refused with that name; nothing is written.
 func TestPutObjectUIDConflict(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	f.put(t, f.cal.ID, "a.ics", "shared-uid", "v1")
 	before := f.seq(t, f.cal.ID)
@@ -229,7 +234,7 @@ func TestPutObjectUIDConflict(t *testing.T) {
 
 func TestPutObjectValidation(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	for _, tc := range []struct {
 		name string
@@ -263,7 +268,7 @@ func TestPutObjectValidation(t *testing.T) {
 // The span column holds the calendar time span the caller computed.
 func TestPutObjectSpan(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	start := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
 	end := start.Add(time.Hour)
@@ -304,7 +309,7 @@ func TestPutObjectSpan(t *testing.T) {
 
 func TestDeleteObject(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	a := f.put(t, f.cal.ID, "a.ics", "ua", "A")
 	f.put(t, f.cal.ID, "b.ics", "ub", "B")
@@ -372,7 +377,7 @@ func TestDeleteObject(t *testing.T) {
 
 func TestListObjects(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	const n = 2000
 	// Inserted in one statement, in an order unlike the names'.
@@ -467,7 +472,7 @@ const racers = 4
 // records the one write.
 func TestPutObjectConcurrentCreateIfNoneMatch(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	for round := range 15 {
 		name := fmt.Sprintf("r%d.ics", round)
@@ -510,7 +515,7 @@ func TestPutObjectConcurrentCreateIfNoneMatch(t *testing.T) {
 // stored, the others get a *UIDConflictError naming it.
 func TestPutObjectConcurrentUIDConflict(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	for round := range 15 {
 		uid := fmt.Sprintf("shared-%d", round)
@@ -556,7 +561,7 @@ func TestPutObjectConcurrentUIDConflict(t *testing.T) {
 // replace it, and each of them is one change in the log.
 func TestPutObjectConcurrentSameName(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	for round := range 10 {
 		name := fmt.Sprintf("r%d.ics", round)
@@ -596,7 +601,7 @@ func TestPutObjectConcurrentSameName(t *testing.T) {
 // object: one deletes it, the others find nothing.
 func TestObjectConcurrentIfMatchAndDelete(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	for round := range 10 {
 		cur := f.put(t, f.cal.ID, "a.ics", "uid-a", fmt.Sprintf("round %d", round))

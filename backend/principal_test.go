@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"context"
 	"errors"
 	"reflect"
 	"testing"
@@ -21,7 +20,7 @@ func mustHash(t *testing.T, password string) string {
 
 func TestPrincipalLifecycle(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := backendtest.New(t)
 
 	cols := []backend.Collection{
@@ -108,7 +107,7 @@ func TestPrincipalLifecycle(t *testing.T) {
 // A failure while creating the default collections leaves no user behind.
 func TestCreatePrincipalIsAtomic(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := backendtest.New(t)
 	cols := []backend.Collection{
 		{Kind: backend.KindCalendar, Slug: "default"},
@@ -124,7 +123,7 @@ func TestCreatePrincipalIsAtomic(t *testing.T) {
 
 func TestCollections(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := backendtest.New(t)
 	p, err := s.CreatePrincipal(ctx, backend.Principal{Name: "dave"}, mustHash(t, "pw"), nil)
 	if err != nil {
@@ -179,7 +178,7 @@ func TestCollections(t *testing.T) {
 // kind and slug with the credentials: only that user's, only that kind.
 func TestPrincipalCredentialsWithCollection(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := backendtest.New(t)
 	order := 2
 	cols := []backend.Collection{

@@ -1,11 +1,9 @@
 package backend_test
 
 import (
-	"context"
 	"errors"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/pgdav/pgdav/backend"
 )
@@ -16,7 +14,7 @@ func prop(name, value string) backend.DeadProperty {
 
 func (f fixture) props(t *testing.T, target backend.PropertyTarget) []backend.DeadProperty {
 	t.Helper()
-	props, err := f.s.ListProperties(context.Background(), target)
+	props, err := f.s.ListProperties(t.Context(), target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +23,7 @@ func (f fixture) props(t *testing.T, target backend.PropertyTarget) []backend.De
 
 func (f fixture) patch(t *testing.T, p backend.PropertyPatch) {
 	t.Helper()
-	if err := f.s.PatchProperties(context.Background(), p); err != nil {
+	if err := f.s.PatchProperties(t.Context(), p); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -70,7 +68,7 @@ func TestDeadPropertiesOfHomesAndPrincipals(t *testing.T) {
 	if got := f.props(t, principal); len(got) != 1 {
 		t.Fatalf("principal = %v", got)
 	}
-	if err := f.s.PatchProperties(context.Background(), backend.PropertyPatch{
+	if err := f.s.PatchProperties(t.Context(), backend.PropertyPatch{
 		Target: backend.PropertyTarget{PrincipalID: f.owner.ID + 1000, Scope: backend.ScopePrincipal},
 		Set:    []backend.DeadProperty{prop("p", "<p/>")},
 	}); !errors.Is(err, backend.ErrNotFound) {
@@ -80,15 +78,19 @@ func TestDeadPropertiesOfHomesAndPrincipals(t *testing.T) {
 
 func TestDeadPropertiesOfCollectionsAndObjects(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	coll := backend.PropertyTarget{PrincipalID: f.owner.ID, Scope: backend.ScopeCollection, CollectionID: f.cal.ID}
 	name, color, order := "Renamed", "#00FF00", 7
+	// Age the collection by a second in the database rather than waiting,
+	// so that the patch's updated_at is later.
+	if _, err := f.s.Pool().Exec(ctx, `UPDATE collections SET updated_at = updated_at - interval '1 second' WHERE id = $1`, f.cal.ID); err != nil {
+		t.Fatal(err)
+	}
 	before, err := f.s.GetCollectionByID(ctx, f.cal.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * time.Millisecond)
 	f.patch(t, backend.PropertyPatch{Target: coll,
 		Collection: &backend.CollectionUpdate{DisplayName: &name, Color: &color, Order: &order},
 		Set:        []backend.DeadProperty{prop("c", "<c xmlns='urn:x'/>")},
@@ -164,7 +166,7 @@ func TestDeadPropertiesOfCollectionsAndObjects(t *testing.T) {
 
 func TestPatchPropertiesRefused(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	o := f.put(t, f.cal.ID, "o.ics", "u", "x")
 	other, err := f.s.CreatePrincipal(ctx, backend.Principal{Name: "frank"}, "$argon2id$test", nil)
@@ -209,7 +211,7 @@ func TestPatchPropertiesRefused(t *testing.T) {
 // it before writing or the database fails halfway.
 func TestPatchPropertiesIsAtomic(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	coll := backend.PropertyTarget{PrincipalID: f.owner.ID, Scope: backend.ScopeCollection, CollectionID: f.cal.ID}
 	old := "Old"
@@ -259,7 +261,7 @@ func TestPatchPropertiesIsAtomic(t *testing.T) {
 
 func TestCreateCollectionWithProperties(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	props := []backend.DeadProperty{prop("b", "<b xmlns='urn:x'/>"), prop("a", "<a xmlns='urn:x'/>")}
 	c, err := f.s.CreateCollection(ctx, f.owner.ID, backend.Collection{Kind: backend.KindCalendar, Slug: "new", DisplayName: "New"}, props)
@@ -303,7 +305,7 @@ func TestCreateCollectionWithProperties(t *testing.T) {
 // and nothing of its neighbours.
 func TestDeleteCollectionCascades(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	for _, id := range []int64{f.cal.ID, f.alt.ID} {
 		o := f.put(t, id, "o.ics", "u", "x")

@@ -10,7 +10,6 @@ package backend_test
 // whole server on a durable cluster (docs/benchmarks.md).
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -24,7 +23,7 @@ import (
 func BenchmarkPutObjectNew(b *testing.B) {
 	for _, writers := range []int{1, 8} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
-			ctx := context.Background()
+			ctx := b.Context()
 			s, err := backend.Open(ctx, backendtest.NewDatabase(b), backend.PoolOptions{MaxConns: 10}, nil)
 			if err != nil {
 				b.Fatal(err)

@@ -1,7 +1,6 @@
 package backend_test
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -11,7 +10,7 @@ import (
 
 func TestCollectionSyncState(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	if seq, floor, err := f.s.CollectionSyncState(ctx, f.cal.ID); err != nil || seq != 0 || floor != 0 {
 		t.Fatalf("new collection: seq=%d floor=%d err=%v", seq, floor, err)
@@ -33,7 +32,7 @@ func TestCollectionSyncState(t *testing.T) {
 // once: the collection row lock hands them out one transaction at a time.
 func TestConcurrentPutsSerialiseSequence(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t)
 	const writers, each = 8, 50
 	var wg sync.WaitGroup

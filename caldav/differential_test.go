@@ -1,7 +1,6 @@
 package caldav
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -26,7 +25,7 @@ import (
 // component filters and several floating zones.
 func TestTimeRangeIndexIsExact(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	store := backendtest.New(t)
 	hash, _ := backend.HashPassword("x")
 	p, err := store.CreatePrincipal(ctx, backend.Principal{Name: "diff"}, hash, nil)
@@ -170,7 +169,7 @@ func checkFreeBusy(t *testing.T, store *backend.Store, collID int64, parsed map[
 		}
 	}
 	got := map[string][]period{}
-	bt, err := store.FreeBusy(context.Background(), collID, []string{"VEVENT", "VFREEBUSY"},
+	bt, err := store.FreeBusy(t.Context(), collID, []string{"VEVENT", "VFREEBUSY"},
 		backend.Interval{Start: tr.Start, End: tr.End}, zoneKey(floating), func(o backend.Object) error {
 			cal := parsed[o.Name]
 			return collectBusy(newTimeContext(cal, floating), cal, tr, got)

@@ -1,7 +1,6 @@
 package carddav
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -44,7 +43,7 @@ type benchReport struct {
 
 func newBenchReport(b *testing.B, n int) *benchReport {
 	b.Helper()
-	ctx := context.Background()
+	ctx := b.Context()
 	store := backendtest.New(b)
 	p, err := store.CreatePrincipal(ctx, backend.Principal{Name: "bench"}, "$argon2id$bench",
 		[]backend.Collection{{Kind: backend.KindAddressBook, Slug: "book"}})

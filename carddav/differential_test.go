@@ -1,7 +1,6 @@
 package carddav
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -30,7 +29,7 @@ type bookFixture struct {
 // bulk through ImportObjects.
 func newBookFixture(tb testing.TB, seed uint64, n, unindexedEvery int) *bookFixture {
 	tb.Helper()
-	ctx := context.Background()
+	ctx := tb.Context()
 	store := backendtest.New(tb)
 	p, err := store.CreatePrincipal(ctx, backend.Principal{Name: "diff"}, "$argon2id$test",
 		[]backend.Collection{{Kind: backend.KindAddressBook, Slug: "book"}})
@@ -95,7 +94,7 @@ func (f *bookFixture) parsed() []*vcardData {
 func (f *bookFixture) search(tb testing.TB, q *queryRequest) (matches, candidates []string, unindexed int) {
 	tb.Helper()
 	cond, exact := plan(&q.filter)
-	err := f.store.QueryCards(context.Background(), backend.CardQuery{CollectionID: f.book.ID, Filter: cond, WithData: !exact, DataUnlessIndexed: true},
+	err := f.store.QueryCards(tb.Context(), backend.CardQuery{CollectionID: f.book.ID, Filter: cond, WithData: !exact, DataUnlessIndexed: true},
 		func(o backend.Object, indexed bool) error {
 			candidates = append(candidates, o.Name)
 			if !indexed {
@@ -183,7 +182,7 @@ func TestIndexAgreesWithExactMatching(t *testing.T) {
 
 	// Index the rest the way query does, then ask again.
 	h := &healer{store: f.store, collectionID: f.book.ID}
-	ctx := context.Background()
+	ctx := t.Context()
 	err := f.store.QueryCards(ctx, backend.CardQuery{CollectionID: f.book.ID, WithData: true}, func(o backend.Object, indexed bool) error {
 		if !indexed {
 			h.add(&o, parseVCard(o.Data))

@@ -12,6 +12,9 @@ import (
 // UID, version 3.0 or 4.0, and a kind.
 func FuzzValidateCard(f *testing.F) {
 	_ = filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == "golden" {
+			return filepath.SkipDir // whole answers (davtest.Golden), not cards
+		}
 		if err == nil && !d.IsDir() {
 			b := sample(f, filepath.Base(path))
 			f.Add(crlf(b), "text/vcard")

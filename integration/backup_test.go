@@ -51,7 +51,7 @@ func TestBackupRestore(t *testing.T) {
 	run := func(line string) {
 		t.Helper()
 		line = strings.ReplaceAll(strings.TrimPrefix(line, "sudo -u pgdav "), "/var/lib/pgdav", data)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", line)
 		cmd.Dir = filepath.Dir(data)

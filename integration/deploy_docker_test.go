@@ -191,7 +191,7 @@ func TestDeployDocker(t *testing.T) {
 	// Run the health check as Docker would, against a real pgdav.
 	s := startServer(t, newDataDir(t))
 	run := func(listen string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
 		c := exec.CommandContext(ctx, hc[0], hc[1:]...)
 		c.Env = append(os.Environ(), "PGDAV_LISTEN="+listen)

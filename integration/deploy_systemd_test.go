@@ -123,7 +123,7 @@ func TestDeploySystemdUnit(t *testing.T) {
 	if err := os.WriteFile(copyPath, []byte(strings.ReplaceAll(string(src), "/usr/local/bin/pgdav", pgdavBin)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	out, err = exec.CommandContext(ctx, sa, "verify", copyPath).CombinedOutput()
 	if err != nil && strings.Contains(string(out), "Failed to initialize manager") {

@@ -39,9 +39,7 @@ func TestServeDemoAccountRestartAndCrash(t *testing.T) {
 	}
 	// The access log line is written when the response is done, which
 	// may be just after the client has read it.
-	for i := 0; i < 100 && !hasAccessLine(s.logs.String(), "PROPFIND", "demo"); i++ {
-		time.Sleep(20 * time.Millisecond)
-	}
+	s.logs.waitFor(t, "access log line", func(logs string) bool { return hasAccessLine(logs, "PROPFIND", "demo") })
 	checkAccessLog(t, s.logs.String())
 
 	// SIGTERM: clean exit, embedded PostgreSQL stopped.

@@ -56,14 +56,46 @@ func newDataDir(t *testing.T) string {
 
 // lockedBuffer collects a process's output while it runs.
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote chan struct{} // closed at the next Write
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.wrote != nil {
+		close(l.wrote)
+		l.wrote = nil
+	}
 	return l.b.Write(p)
+}
+
+// waitFor waits until ok holds for the buffer's contents, checking again
+// after every write rather than at intervals, and returns them. The timer
+// only bounds a broken test.
+func (l *lockedBuffer) waitFor(t *testing.T, what string, ok func(string) bool) (string, bool) {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		l.mu.Lock()
+		s := l.b.String()
+		if ok(s) {
+			l.mu.Unlock()
+			return s, true
+		}
+		if l.wrote == nil {
+			l.wrote = make(chan struct{})
+		}
+		wrote := l.wrote
+		l.mu.Unlock()
+		select {
+		case <-wrote:
+		case <-timeout:
+			t.Errorf("%s: not written in time", what)
+			return s, false
+		}
+	}
 }
 
 func (l *lockedBuffer) String() string {
@@ -176,22 +208,21 @@ func (s *server) kill() {
 // Stdout arrives through a pipe, possibly after the "ready" log line.
 func (s *server) demoPassword() string {
 	s.t.Helper()
-	for range 100 {
-		for _, line := range strings.Split(s.stdout.String(), "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "password:"); ok {
-				return strings.TrimSpace(v)
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
+	var password string
+	s.stdout.waitFor(s.t, "demo password", func(out string) bool {
+		password = passwordLine(out)
+		return password != ""
+	})
+	if password == "" {
+		s.t.Fatalf("no demo password printed; stdout:\n%s", s.stdout)
 	}
-	s.t.Fatalf("no demo password printed; stdout:\n%s", s.stdout)
-	return ""
+	return password
 }
 
 // do sends a request with Basic credentials when user is not empty.
 func (s *server) do(method, path, user, password string, body io.Reader) (*http.Response, string) {
 	s.t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), method, s.URL+path, body)
+	req, err := http.NewRequestWithContext(s.t.Context(), method, s.URL+path, body)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -219,7 +250,7 @@ func cli(t *testing.T, data, stdin string, args ...string) cliResult {
 	if data != "" {
 		args = append(args, "--data", data)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pgdavBin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -243,4 +274,14 @@ func mustCLI(t *testing.T, data, stdin string, args ...string) string {
 		t.Fatalf("pgdav %v: exit %d\nstdout: %s\nstderr: %s", args, r.code, r.stdout, r.stderr)
 	}
 	return r.stdout
+}
+
+// passwordLine returns the value of out's "password:" line, or "".
+func passwordLine(out string) string {
+	for line := range strings.SplitSeq(out, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "password:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }

@@ -53,7 +53,7 @@ func TestLitmus(t *testing.T) {
 	mustCLI(t, data, "lt-pw\n", "user", "add", "lt", "--password-stdin", "--no-default-collections")
 	s := startServer(t, data)
 	for _, suite := range []string{"basic", "copymove", "props"} {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 		cmd := exec.CommandContext(ctx, bin, "-k", s.URL+"/calendars/lt/", "lt", "lt-pw")
 		cmd.Env = append(cmd.Environ(), "TESTS="+suite)
 		cmd.Dir = t.TempDir()          // debug.log

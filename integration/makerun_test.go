@@ -110,17 +110,10 @@ func TestMakeRun(t *testing.T) {
 	data := newDataDir(t)
 	first := startMakeRun(t, data)
 	var password string
-	for range 100 {
-		for _, line := range strings.Split(first.stdout.String(), "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "password:"); ok {
-				password = strings.TrimSpace(v)
-			}
-		}
-		if password != "" {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	first.stdout.waitFor(t, "demo password", func(out string) bool {
+		password = passwordLine(out)
+		return password != ""
+	})
 	if password == "" || !strings.Contains(first.stdout.String(), "user:     demo") {
 		t.Fatalf("first make run printed no demo account:\n%s", first.stdout)
 	}
@@ -133,12 +126,13 @@ func TestMakeRun(t *testing.T) {
 	}
 
 	second := startMakeRun(t, data)
-	time.Sleep(200 * time.Millisecond)
-	if strings.Contains(second.stdout.String(), "password:") {
-		t.Fatalf("second make run made a new demo account:\n%s", second.stdout)
-	}
 	if code := second.authStatus(t, password); code == 401 {
 		t.Fatal("second make run lost the demo account")
 	}
 	second.interrupt(t)
+	// After the exit all of stdout has been read (exec's Wait copies it
+	// to the end), so nothing printed late can escape the check.
+	if strings.Contains(second.stdout.String(), "password:") {
+		t.Fatalf("second make run made a new demo account:\n%s", second.stdout)
+	}
 }

@@ -411,7 +411,7 @@ func (p *pxSite) do(method, path string, auth bool, header map[string]string, bo
 	if !strings.Contains(path, "://") {
 		u = p.origin + path
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(p.t.Context(), 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, strings.NewReader(body))
 	if err != nil {
@@ -615,22 +615,23 @@ func (p *pxSite) checkClientAddress() {
 	if p.trusted && p.proxy == "nginx" {
 		want = "203.0.113.77"
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		for line := range strings.SplitSeq(p.srv.logs.String(), "\n") {
+	var found map[string]any
+	var foundLine string
+	p.srv.logs.waitFor(t, "access log line for "+probe, func(logs string) bool {
+		for line := range strings.SplitSeq(logs, "\n") {
 			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) != nil || m["msg"] != "request" || m["path"] != probe {
-				continue
+			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "request" && m["path"] == probe {
+				found, foundLine = m, line
+				return true
 			}
-			if m["remote"] != want {
-				t.Fatalf("access log: remote %v for the probe, want %s (trusted: %v)\n%s", m["remote"], want, p.trusted, line)
-			}
-			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no access log line for %s within 10 s", probe)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return false
+	})
+	if found == nil {
+		t.Fatalf("no access log line for %s", probe)
+	}
+	if found["remote"] != want {
+		t.Fatalf("access log: remote %v for the probe, want %s (trusted: %v)\n%s", found["remote"], want, p.trusted, foundLine)
 	}
 }
 

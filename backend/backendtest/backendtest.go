@@ -1,10 +1,12 @@
 // Package backendtest gives tests a real PostgreSQL database each.
 //
-// Main, called from a test binary's TestMain, starts one private cluster
-// for the whole binary (backend/pgcluster, the code `pgdav serve` uses) and
-// migrates a template database once. New then hands each test a fresh
-// database copied from that template and drops it when the test ends, so
-// tests may run in parallel and never see each other's rows.
+// The first test that asks for a database starts one private cluster for
+// the whole binary (backend/pgcluster, the code `pgdav serve` uses) and
+// migrates a template database once; Main, called from the binary's
+// TestMain, stops it when the tests are done. Tests that never ask start
+// nothing. New then hands each test a fresh database copied from that
+// template and drops it when the test ends, so tests may run in parallel
+// and never see each other's rows.
 //
 // PGDAV_TEST_DATABASE, when set, names an existing server to use instead of
 // a private cluster (a connection URL whose user may create databases).
@@ -21,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,48 +36,78 @@ import (
 var (
 	adminConn string // connection string of the maintenance database
 	template  string // name of the migrated template database
+
+	// The cluster starts on the first test that asks for a database, so a
+	// package's pure unit tests never pay for PostgreSQL.
+	startOnce sync.Once
+	startErr  error
+	stop      []func() // undoes what start did, last first
+	inMain    bool     // Main is running, so it will call shutdown
 )
 
-// Main runs m against a private PostgreSQL cluster and exits with m's code.
+// Main runs m and exits with m's code. The private PostgreSQL cluster is
+// started by the first call to New, NewDatabase or NewEmptyDatabase and
+// stopped here when m is done.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	inMain = true
+	code := m.Run()
+	shutdown()
+	os.Exit(code)
 }
 
-func run(m *testing.M) int {
+func shutdown() {
+	for i := len(stop) - 1; i >= 0; i-- {
+		stop[i]()
+	}
+	stop = nil
+}
+
+// ensure starts the cluster and migrates the template once for the whole
+// binary; every later call returns the first call's result.
+func ensure(t testing.TB) {
+	t.Helper()
+	if !inMain {
+		// Without Main nobody would stop the cluster.
+		t.Fatal("backendtest: call backendtest.Main from TestMain")
+	}
+	startOnce.Do(func() { startErr = start() })
+	if startErr != nil {
+		t.Fatalf("backendtest: %v", startErr)
+	}
+}
+
+func start() error {
+	// The cluster outlives every test, so it cannot use a test's context.
 	ctx := context.Background()
 	if ext := os.Getenv("PGDAV_TEST_DATABASE"); ext != "" {
 		adminConn = ext
 	} else {
 		dir, err := os.MkdirTemp("", "pgdavtest")
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "backendtest:", err)
-			return 1
+			return err
 		}
-		defer os.RemoveAll(dir)
+		stop = append(stop, func() { os.RemoveAll(dir) })
 		// As root the cluster runs as the postgres user, which must reach it.
 		if err := os.Chmod(dir, 0o755); err != nil {
-			fmt.Fprintln(os.Stderr, "backendtest:", err)
-			return 1
+			return err
 		}
 		cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir + "/pg", Fast: true})
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "backendtest:", err)
-			return 1
+			return err
 		}
-		defer func() {
+		stop = append(stop, func() {
 			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
 			_ = cluster.Stop(sctx)
-		}()
+		})
 		adminConn = cluster.ConnString("postgres")
 	}
 	template = "pgdav_tmpl_" + randomSuffix()
 	if err := createTemplate(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "backendtest:", err)
-		return 1
+		return err
 	}
-	defer dropDatabase(ctx, template)
-	return m.Run()
+	stop = append(stop, func() { dropDatabase(ctx, template) })
+	return nil
 }
 
 func createTemplate(ctx context.Context) error {
@@ -110,16 +143,14 @@ func dropDatabase(ctx context.Context, name string) {
 // ends, and returns its connection string.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	if template == "" {
-		t.Fatal("backendtest: call backendtest.Main from TestMain")
-	}
+	ensure(t)
 	name := "t_" + randomSuffix()
-	ctx := context.Background()
-	err := adminExec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template}.Sanitize())
+	err := adminExec(t.Context(), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template}.Sanitize())
 	if err != nil {
 		t.Fatalf("backendtest: %v", err)
 	}
-	t.Cleanup(func() { dropDatabase(context.Background(), name) })
+	// At cleanup t's context is already canceled.
+	t.Cleanup(func() { dropDatabase(context.WithoutCancel(t.Context()), name) })
 	return WithDatabase(adminConn, name)
 }
 
@@ -127,11 +158,13 @@ func NewDatabase(t testing.TB) string {
 // when t ends, and returns its connection string.
 func NewEmptyDatabase(t testing.TB) string {
 	t.Helper()
+	ensure(t)
 	name := "t_" + randomSuffix()
-	if err := adminExec(context.Background(), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	if err := adminExec(t.Context(), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		t.Fatalf("backendtest: %v", err)
 	}
-	t.Cleanup(func() { dropDatabase(context.Background(), name) })
+	// At cleanup t's context is already canceled.
+	t.Cleanup(func() { dropDatabase(context.WithoutCancel(t.Context()), name) })
 	return WithDatabase(adminConn, name)
 }
 
@@ -145,7 +178,7 @@ func New(t testing.TB) *backend.Store {
 func Open(t testing.TB, connString string) *backend.Store {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	store, err := backend.Open(context.Background(), connString, backend.PoolOptions{MaxConns: 4}, logger)
+	store, err := backend.Open(t.Context(), connString, backend.PoolOptions{MaxConns: 4}, logger)
 	if err != nil {
 		t.Fatalf("backendtest: %v", err)
 	}

@@ -81,7 +81,7 @@ func TestStartRestart(t *testing.T) {
 	})
 
 	t.Run("second Start refused while running", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 		defer cancel()
 		c2, err := Start(ctx, Options{Dir: dir, Fast: true})
 		if err == nil {
@@ -99,7 +99,7 @@ func TestStartRestart(t *testing.T) {
 	psql(t, c, "postgres", "create table kept (x int); insert into kept values (42)")
 	oldPID := c.PID()
 	stopCluster(t, c)
-	if err := c.Stop(context.Background()); err != nil {
+	if err := c.Stop(t.Context()); err != nil {
 		t.Errorf("second Stop: %v", err)
 	}
 	if processAlive(oldPID) {

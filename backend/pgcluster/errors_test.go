@@ -37,7 +37,7 @@ func TestCheckDirPath(t *testing.T) {
 func TestSocketPathTooLong(t *testing.T) {
 	base := testDir(t) // not created
 	dir := filepath.Join(base, strings.Repeat("x", 100))
-	_, err := Start(context.Background(), Options{Dir: dir, Fast: true})
+	_, err := Start(t.Context(), Options{Dir: dir, Fast: true})
 	if err == nil {
 		t.Fatal("Start succeeded")
 	}
@@ -59,7 +59,7 @@ func TestAncestorNotTraversable(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(base) })
 	dir := filepath.Join(base, "sub", "data")
-	_, err = Start(context.Background(), Options{Dir: dir, Fast: true})
+	_, err = Start(t.Context(), Options{Dir: dir, Fast: true})
 	t.Logf("Start below a 0700 root directory: %v", err)
 	if err == nil || !strings.Contains(err.Error(), "directory "+base+" ") || !strings.Contains(err.Error(), "not traversable") {
 		t.Fatalf("Start = %v; want an error naming %s as not traversable", err, base)
@@ -77,7 +77,7 @@ func TestMissingSystemUser(t *testing.T) {
 	old := systemUser
 	systemUser = "pgcluster-no-such-user"
 	t.Cleanup(func() { systemUser = old })
-	_, err := Start(context.Background(), Options{Dir: testDir(t), Fast: true})
+	_, err := Start(t.Context(), Options{Dir: testDir(t), Fast: true})
 	if err == nil {
 		t.Fatal("Start succeeded")
 	}
@@ -109,7 +109,7 @@ func TestFailedInitdbCleansUp(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 			defer cancel()
 			go func() {
 				waitFor(testTimeout, func() bool {
@@ -154,7 +154,7 @@ func TestInitdbRefusesForeignContent(t *testing.T) {
 	if err := os.WriteFile(precious, []byte("keep"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	_, err := Start(ctx, Options{Dir: dir, Fast: true})
 	if err == nil || !strings.Contains(err.Error(), "not empty") {

@@ -69,7 +69,7 @@ func testLogger(t *testing.T) (*slog.Logger, *syncBuffer) {
 // startCluster starts a Fast cluster in dir and stops it at cleanup.
 func startCluster(t *testing.T, dir string, log *slog.Logger) *Cluster {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
 	c, err := Start(ctx, Options{Dir: dir, Fast: true, Logger: log})
 	if err != nil {
@@ -82,7 +82,8 @@ func startCluster(t *testing.T, dir string, log *slog.Logger) *Cluster {
 // stopCluster stops c and checks that it cleaned up after itself.
 func stopCluster(t *testing.T, c *Cluster) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	// Called at cleanup, when t's context is already canceled.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), testTimeout)
 	defer cancel()
 	if err := c.Stop(ctx); err != nil {
 		t.Errorf("Stop: %v", err)
@@ -114,7 +115,7 @@ func psqlPath(t *testing.T) string {
 // any libpq client would reach the socket.
 func psql(t *testing.T, c *Cluster, dbname, sql string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, psqlPath(t), "-X", "-v", "ON_ERROR_STOP=1",
 		"-d", c.ConnString(dbname), "-Atc", sql).CombinedOutput()

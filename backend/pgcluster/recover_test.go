@@ -85,7 +85,7 @@ func TestHelperProcess(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper process for TestOrphanedPostgres")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
 	c, err := Start(ctx, Options{Dir: dir, Fast: true})
 	if err != nil {

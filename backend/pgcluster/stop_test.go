@@ -17,20 +17,20 @@ func TestUncleanStopAndFailedStart(t *testing.T) {
 	t.Parallel()
 	dir := testDir(t)
 	log, _ := testLogger(t)
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
 
 	c, err := Start(ctx, Options{Dir: dir, Fast: true, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Stop(context.Background()) })
+	t.Cleanup(func() { c.Stop(context.WithoutCancel(t.Context())) })
 	// Fast mode commits asynchronously; this commit must reach the WAL
 	// before the immediate shutdown below.
 	psql(t, c, "postgres", "set synchronous_commit = on; create table kept (x int); insert into kept values (7)")
 
 	// A ctx that is already done leaves no time for a fast shutdown.
-	done, cancelDone := context.WithCancel(context.Background())
+	done, cancelDone := context.WithCancel(t.Context())
 	cancelDone()
 	err = c.Stop(done)
 	if err != nil && !errors.Is(err, context.Canceled) {

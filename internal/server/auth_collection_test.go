@@ -71,7 +71,7 @@ func TestCollectionReadWithCredentials(t *testing.T) {
 	if got := displayName(); got != "Renamed" {
 		t.Errorf("displayname after PROPPATCH %q, want Renamed", got)
 	}
-	if err := e.store.DeleteCollection(context.Background(), e.users["alice"].ID, backend.KindCalendar, "default"); err != nil {
+	if err := e.store.DeleteCollection(t.Context(), e.users["alice"].ID, backend.KindCalendar, "default"); err != nil {
 		t.Fatal(err)
 	}
 	if r := e.do(t, "alice", "PROPFIND", cal, "", "Depth: 0"); r.Status != http.StatusNotFound {

@@ -9,7 +9,6 @@ package server
 //	go test -run '^$' -bench 'CalendarQueryMonth|CalendarMultiget100' -benchtime 20x ./internal/server/
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -35,7 +34,7 @@ type caldavBench struct {
 // weekly series (half with COUNT=20, half infinite).
 func newCalDAVBench(b *testing.B, n int) *caldavBench {
 	b.Helper()
-	ctx := context.Background()
+	ctx := b.Context()
 	store := backendtest.New(b)
 	hash, err := testPasswordHash()
 	if err != nil {

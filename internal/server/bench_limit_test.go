@@ -15,7 +15,6 @@ package server
 // for other sizes.
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -52,7 +51,7 @@ type limitBench struct {
 // that could create one meanwhile.
 func newLimitBench(b *testing.B, n int) *limitBench {
 	b.Helper()
-	ctx := context.Background()
+	ctx := b.Context()
 	probe := backendtest.NewDatabase(b)
 	conn, err := pgx.Connect(ctx, probe)
 	if err != nil {
@@ -150,7 +149,7 @@ func pair(b *testing.B, name string, sqlOp, httpOp func(*testing.B) int) {
 
 // scanRows reads every row of sql into dest, returns how many there were.
 func scanRows(b *testing.B, pool *pgxpool.Pool, sql string, args []any, dest ...any) int {
-	rows, err := pool.Query(context.Background(), sql, args...)
+	rows, err := pool.Query(b.Context(), sql, args...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -163,7 +162,7 @@ func scanRows(b *testing.B, pool *pgxpool.Pool, sql string, args []any, dest ...
 }
 
 func BenchmarkLimit(b *testing.B) {
-	ctx := context.Background()
+	ctx := b.Context()
 	for _, n := range benchSizes(b) {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			lb := newLimitBench(b, n)
@@ -260,7 +259,7 @@ func BenchmarkLimit(b *testing.B) {
 // with PUTs, as a client would.
 func (lb *limitBench) editEvents(b *testing.B, k int) {
 	b.Helper()
-	ctx := context.Background()
+	ctx := b.Context()
 	for i := range k {
 		name := lb.names[i*(len(lb.names)/k)]
 		var data string

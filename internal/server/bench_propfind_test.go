@@ -59,6 +59,9 @@ type propfindFixture struct {
 	// firstWrite and handlerEnd are the times, in UnixNano, of the last
 	// request's first body write and of the end of its handler.
 	firstWrite, handlerEnd atomic.Int64
+	// handlerDone receives a value when a handler has stored handlerEnd,
+	// unless one is waiting to be read already.
+	handlerDone chan struct{}
 }
 
 const propfindUser, propfindPassword = "bench", "bench-pw"
@@ -67,7 +70,7 @@ const propfindUser, propfindPassword = "bench", "bench-pw"
 // (named cal-N) filled with N events through ImportObjects, and a server.
 func newPropfindFixture(tb testing.TB, sizes ...int) *propfindFixture {
 	tb.Helper()
-	ctx := context.Background()
+	ctx := tb.Context()
 	store := &rowHookStore{Store: backendtest.New(tb)}
 	hash, err := backend.HashPassword(propfindPassword)
 	if err != nil {
@@ -81,7 +84,7 @@ func newPropfindFixture(tb testing.TB, sizes ...int) *propfindFixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := &propfindFixture{store: store, cols: map[string]backend.Collection{}}
+	f := &propfindFixture{store: store, cols: map[string]backend.Collection{}, handlerDone: make(chan struct{}, 1)}
 	for _, n := range sizes {
 		slug := fmt.Sprintf("cal-%d", n)
 		c, err := store.GetCollection(ctx, p.ID, backend.KindCalendar, slug)
@@ -110,6 +113,10 @@ func newPropfindFixture(tb testing.TB, sizes ...int) *propfindFixture {
 		f.firstWrite.Store(0)
 		srv.ServeHTTP(fw, r)
 		f.handlerEnd.Store(time.Now().UnixNano())
+		select {
+		case f.handlerDone <- struct{}{}:
+		default:
+		}
 	}))
 	tb.Cleanup(f.http.Close)
 	f.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
@@ -354,9 +361,20 @@ func (f *propfindFixture) measureStream(t *testing.T, n int) streamRun {
 	run.peakInuse, run.peakLive = int64(peakInuse)-int64(baseInuse), int64(peakLive)-int64(baseLive)
 	run.answeredBeforeEnd = answeredFirst
 	mu.Unlock()
-	// The handler may still be returning when the client has read the end.
-	for f.handlerEnd.Load() < start.UnixNano() {
-		time.Sleep(time.Millisecond)
+	// The handler may still be returning when the client has read the
+	// end; a signal may also be left from an earlier request's handler.
+	for range 3 {
+		if f.handlerEnd.Load() >= start.UnixNano() {
+			break
+		}
+		select {
+		case <-f.handlerDone:
+		case <-time.After(time.Minute): // bounds a broken test only
+			t.Fatal("the PROPFIND handler did not return")
+		}
+	}
+	if f.handlerEnd.Load() < start.UnixNano() {
+		t.Fatal("no end of the PROPFIND handler recorded")
 	}
 	run.firstByte = time.Duration(f.firstWrite.Load() - start.UnixNano())
 	run.total = time.Duration(f.handlerEnd.Load() - start.UnixNano())

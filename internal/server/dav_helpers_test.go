@@ -17,11 +17,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/pgdav/pgdav/backend"
 	"github.com/pgdav/pgdav/backend/backendtest"
@@ -58,6 +61,7 @@ var testPasswordHash = sync.OnceValues(func() (string, error) { return backend.H
 type davEnv struct {
 	server *Server
 	store  *backend.Store
+	dbConn string // the store's connection string, for ageTombstones
 	srv    *httptest.Server
 	client *http.Client
 	base   string // "" or "/dav"
@@ -74,20 +78,21 @@ type envConfig struct {
 // book "default", as `pgdav user add` makes them.
 func newDAVEnv(t *testing.T, cfg envConfig, users ...string) *davEnv {
 	t.Helper()
-	store := backendtest.New(t)
+	dbConn := backendtest.NewDatabase(t)
+	store := backendtest.Open(t, dbConn)
 	s := New(Config{AuthCacheTTL: time.Hour, BasePath: cfg.basePath, MaxResourceSize: cfg.maxResourceSize}, store)
 	s.SetReady()
 	hs := httptest.NewServer(s)
 	t.Cleanup(hs.Close)
 	client := *hs.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	e := &davEnv{server: s, store: store, srv: hs, client: &client, base: strings.TrimRight(cfg.basePath, "/"), users: map[string]backend.Principal{}}
+	e := &davEnv{server: s, store: store, dbConn: dbConn, srv: hs, client: &client, base: strings.TrimRight(cfg.basePath, "/"), users: map[string]backend.Principal{}}
 	hash, err := testPasswordHash()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range users {
-		p, err := store.CreatePrincipal(context.Background(),
+		p, err := store.CreatePrincipal(t.Context(),
 			backend.Principal{Name: u, Email: u + "@example.org", DisplayName: "User " + u}, hash,
 			[]backend.Collection{
 				{Kind: backend.KindCalendar, Slug: "default", DisplayName: "Calendar", Components: []string{"VEVENT", "VTODO"}},
@@ -640,4 +645,43 @@ func (f clientFixture) prop(t *testing.T, n xml.Name) *xnode {
 		t.Fatalf("%s has no %s", f.name, nameStr(n))
 	}
 	return p
+}
+
+// ageTombstones makes every tombstone of the change log an hour older, so
+// that tests prune them by the database's clock instead of waiting.
+func (e *davEnv) ageTombstones(t *testing.T) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), e.dbConn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.WithoutCancel(t.Context()))
+	if _, err := conn.Exec(t.Context(), "UPDATE changes SET changed_at = changed_at - interval '1 hour' WHERE deleted"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// toCRLF turns a stored-with-LF test file into what clients send.
+func toCRLF(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
+}
+
+// report sends a REPORT with an XML body and, unless depth is "", a
+// Depth header.
+func (e *davEnv) report(t *testing.T, user, path, depth, body string, headers ...string) *davResp {
+	t.Helper()
+	h := append([]string{"Content-Type: application/xml; charset=utf-8"}, headers...)
+	if depth != "" {
+		h = append(h, "Depth: "+depth)
+	}
+	return e.do(t, user, "REPORT", path, body, h...)
+}
+
+// allocated runs fn and returns the bytes allocated meanwhile.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

@@ -108,7 +108,7 @@ func TestDAVIsolation(t *testing.T) {
 	if g.Header.Get("ETag") != bobTag {
 		t.Error("bob's object changed")
 	}
-	cols, err := e.store.ListCollections(context.Background(), e.users["bob"].ID, backend.KindCalendar)
+	cols, err := e.store.ListCollections(t.Context(), e.users["bob"].ID, backend.KindCalendar)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/xml"
 	"net/http"
 	"strings"
@@ -35,7 +34,7 @@ func TestDAVDeleteIfMatch(t *testing.T) {
 func TestDAVMoveCopy(t *testing.T) {
 	t.Parallel()
 	e := newDAVEnv(t, envConfig{}, "alice", "bob")
-	ctx := context.Background()
+	ctx := t.Context()
 	for _, u := range []string{"alice", "bob"} {
 		for _, c := range []backend.Collection{
 			{Kind: backend.KindCalendar, Slug: "second"},
@@ -159,7 +158,7 @@ func TestDAVMoveCopy(t *testing.T) {
 // the store directly.
 func (e *davEnv) bobObjects(t *testing.T) int {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	n := 0
 	for _, k := range []backend.CollectionKind{backend.KindCalendar, backend.KindAddressBook} {
 		cols, err := e.store.ListCollections(ctx, e.users["bob"].ID, k)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -41,7 +42,9 @@ func TestDatabaseOutage(t *testing.T) {
 	e.put(t, "alice", "/calendars/alice/default/before.ics", event("before", "Before"), ctCal)
 
 	adminExec("ALTER DATABASE " + dbname + " ALLOW_CONNECTIONS false")
-	t.Cleanup(func() { _, _ = admin.Exec(t.Context(), "ALTER DATABASE "+dbname+" ALLOW_CONNECTIONS true") })
+	t.Cleanup(func() {
+		_, _ = admin.Exec(context.WithoutCancel(t.Context()), "ALTER DATABASE "+dbname+" ALLOW_CONNECTIONS true")
+	})
 	adminExec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + cfg.Database + "'")
 
 	requests := []struct {

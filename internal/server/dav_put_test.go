@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"html"
 	"io"
@@ -94,7 +93,7 @@ func TestDAVPutPreconditions(t *testing.T) {
 	const limit = 4096
 	e := newDAVEnv(t, envConfig{maxResourceSize: limit}, "alice")
 	alice := e.users["alice"]
-	if _, err := e.store.CreateCollection(context.Background(), alice.ID,
+	if _, err := e.store.CreateCollection(t.Context(), alice.ID,
 		backend.Collection{Kind: backend.KindCalendar, Slug: "events", Components: []string{"VEVENT"}}, nil); err != nil {
 		t.Fatal(err)
 	}

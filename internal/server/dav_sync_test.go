@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"testing"
 
 	"github.com/pgdav/pgdav/backend"
@@ -14,7 +13,7 @@ import (
 func TestDAVChangeTracking(t *testing.T) {
 	t.Parallel()
 	e := newDAVEnv(t, envConfig{}, "alice")
-	if _, err := e.store.CreateCollection(context.Background(), e.users["alice"].ID,
+	if _, err := e.store.CreateCollection(t.Context(), e.users["alice"].ID,
 		backend.Collection{Kind: backend.KindCalendar, Slug: "second"}, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func TestMultigetRefusedHrefsOnce(t *testing.T) {
 		name, path, root, ns, prop string
 	}{
 		{"calendar-multiget", "/calendars/alice/default/", "calendar-multiget", "urn:ietf:params:xml:ns:caldav", "calendar-data"},
-		{"addressbook-multiget", abBook, "addressbook-multiget", "urn:ietf:params:xml:ns:carddav", "address-data"},
+		{"addressbook-multiget", "/addressbooks/alice/default/", "addressbook-multiget", "urn:ietf:params:xml:ns:carddav", "address-data"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hrefs := []string{

@@ -28,7 +28,7 @@ func TestPprofOnItsOwnListenerOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { RunPprof(ctx, ln, slog.New(slog.DiscardHandler)); close(done) }()
 	defer func() { cancel(); <-done }()

@@ -60,7 +60,7 @@ func (f *fixture) addUser(t *testing.T, name, password string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.store.CreatePrincipal(context.Background(), backend.Principal{Name: name}, hash, nil); err != nil {
+	if _, err := f.store.CreatePrincipal(t.Context(), backend.Principal{Name: name}, hash, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -140,7 +140,7 @@ func TestBasicAuth(t *testing.T) {
 // password change or a disabled account takes effect at once.
 func TestCredentialCache(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	f := newFixture(t, time.Minute)
 	f.addUser(t, "bob", "one")
 	for range 5 {
@@ -232,10 +232,11 @@ func TestPanicBecomes500(t *testing.T) {
 // Shutdown lets a request that is in flight finish, then Run returns.
 func TestRunGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln := &closeSignal{Listener: inner, closed: make(chan struct{})}
 	started := make(chan struct{})
 	release := make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -243,7 +244,7 @@ func TestRunGracefulShutdown(t *testing.T) {
 		<-release
 		io.WriteString(w, "finished")
 	})
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	runErr := make(chan error, 1)
 	go func() { runErr <- Run(ctx, ln, h, 10*time.Second, slog.New(slog.DiscardHandler)) }()
@@ -265,7 +266,12 @@ func TestRunGracefulShutdown(t *testing.T) {
 	}()
 	<-started
 	cancel() // SIGTERM arrives while the request is in flight
-	time.Sleep(100 * time.Millisecond)
+	// Shutdown closes the listener first; wait for that instead of a while.
+	select {
+	case <-ln.closed:
+	case <-time.After(10 * time.Second): // bounds a broken test only
+		t.Fatal("the listener was not closed after shutdown began")
+	}
 	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
 		t.Error("new connections still accepted during shutdown")
 	}
@@ -282,4 +288,17 @@ func TestRunGracefulShutdown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after shutdown")
 	}
+}
+
+// closeSignal is a listener that tells when it was closed.
+type closeSignal struct {
+	net.Listener
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (l *closeSignal) Close() error {
+	err := l.Listener.Close()
+	l.once.Do(func() { close(l.closed) })
+	return err
 }

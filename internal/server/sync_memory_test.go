@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -64,7 +63,7 @@ func liveHeap() uint64 {
 // that the password check (argon2) is cached.
 func syncMemEnv(tb testing.TB, n int) (*Server, *backend.Store) {
 	tb.Helper()
-	ctx := context.Background()
+	ctx := tb.Context()
 	e, _ := newSyncEnv(tb, Config{}, "alice")
 	cal, err := e.store.GetCollection(ctx, e.users["alice"].ID, backend.KindCalendar, "default")
 	if err != nil {

@@ -1,4 +1,4 @@
-package server
+package dav_test
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pgdav/pgdav/internal/davtest"
 )
 
 // Writers PUT and DELETE over HTTP on several connections while a client
@@ -18,7 +20,7 @@ import (
 // same under more load without HTTP.
 func TestSyncCollectionConcurrentWriters(t *testing.T) {
 	t.Parallel()
-	e := newDAVEnv(t, envConfig{}, "alice")
+	e := davtest.New(t, davtest.Config{}, "alice")
 	const rounds, writers, ops = 20, 3, 12
 	deadline := time.Now().Add(10 * time.Second)
 	for round := range rounds {
@@ -27,7 +29,7 @@ func TestSyncCollectionConcurrentWriters(t *testing.T) {
 			break
 		}
 		coll := fmt.Sprintf("/calendars/alice/r%d/", round)
-		e.do(t, "alice", "MKCALENDAR", coll, "").want(t, http.StatusCreated)
+		e.Do(t, "alice", "MKCALENDAR", coll, "").Want(t, http.StatusCreated)
 		var wg sync.WaitGroup
 		failed := make(chan string, writers)
 		for w := range writers {
@@ -38,14 +40,14 @@ func TestSyncCollectionConcurrentWriters(t *testing.T) {
 				for i := range ops {
 					name := fmt.Sprintf("%sw%d-%d.ics", coll, w, r.IntN(5))
 					if r.IntN(3) == 0 {
-						if st := e.send(t, "alice", "DELETE", e.href(name), nil).Status; st != http.StatusNoContent && st != http.StatusNotFound {
+						if st := e.Send(t, "alice", "DELETE", e.Href(name), nil).Status; st != http.StatusNoContent && st != http.StatusNotFound {
 							failed <- fmt.Sprintf("DELETE %s: %d", name, st)
 							return
 						}
 						continue
 					}
 					uid := fmt.Sprintf("r%d-w%d-%s", round, w, name)
-					if st := e.do(t, "alice", "PUT", name, event(uid, fmt.Sprintf("op %d", i)), ctCal).Status; st != http.StatusCreated && st != http.StatusNoContent {
+					if st := e.Do(t, "alice", "PUT", name, davtest.Event(uid, fmt.Sprintf("op %d", i)), davtest.CTCal).Status; st != http.StatusCreated && st != http.StatusNoContent {
 						failed <- fmt.Sprintf("PUT %s: %d", name, st)
 						return
 					}
@@ -54,7 +56,7 @@ func TestSyncCollectionConcurrentWriters(t *testing.T) {
 		}
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
-		v := syncView{}
+		v := davtest.SyncView{}
 		token := ""
 		r := rand.New(rand.NewPCG(uint64(round), 7))
 		for running := true; running; {
@@ -63,14 +65,14 @@ func TestSyncCollectionConcurrentWriters(t *testing.T) {
 				running = false
 			default:
 			}
-			token, _ = e.pull(t, "alice", coll, token, v, []int{0, 1, 2, 5}[r.IntN(4)])
+			token, _ = e.Pull(t, "alice", coll, token, v, []int{0, 1, 2, 5}[r.IntN(4)])
 		}
 		close(failed)
 		for f := range failed {
 			t.Fatal(f)
 		}
-		e.pull(t, "alice", coll, token, v, 0)
-		if want := e.truth(t, "alice", coll); !maps.Equal(v, want) {
+		e.Pull(t, "alice", coll, token, v, 0)
+		if want := e.Truth(t, "alice", coll); !maps.Equal(v, want) {
 			t.Fatalf("round %d: the client's view\n%v\ndiffers from the calendar\n%v", round, v, want)
 		}
 	}

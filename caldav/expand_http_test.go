@@ -1,9 +1,11 @@
-package server
+package caldav_test
 
 import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/pgdav/pgdav/internal/davtest"
 )
 
 // TestExpandStoredEqualsRendered: a calendar-query with expand answers
@@ -27,19 +29,19 @@ func TestExpandStoredEqualsRendered(t *testing.T) {
 		query := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>` + expand +
 			`</D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">` +
 			`<C:time-range start="` + r[0] + `" end="` + r[1] + `"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
-		ms := e.do(t, "bernard", "REPORT", "/calendars/bernard/work/", query, "Depth: 1").want(t, http.StatusMultiStatus).multistatus(t)
+		ms := e.Do(t, "bernard", "REPORT", "/calendars/bernard/work/", query, "Depth: 1").Want(t, http.StatusMultiStatus).Multistatus(t)
 		if len(ms.Responses) == 0 {
 			t.Fatalf("range %v: no match", r)
 		}
 		for _, resp := range ms.Responses {
-			got, st := resp.prop(cName("calendar-data"))
+			got, st := resp.Prop(davtest.CName("calendar-data"))
 			if st != http.StatusOK {
 				t.Fatalf("%s: calendar-data status %d", resp.Href, st)
 			}
 			multiget := `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>` + expand +
 				`</D:prop><D:href>` + resp.Href + `</D:href></C:calendar-multiget>`
-			mg := e.do(t, "bernard", "REPORT", "/calendars/bernard/work/", multiget, "Depth: 1").want(t, http.StatusMultiStatus).multistatus(t)
-			want, _ := mg.response(t, resp.Href).prop(cName("calendar-data"))
+			mg := e.Do(t, "bernard", "REPORT", "/calendars/bernard/work/", multiget, "Depth: 1").Want(t, http.StatusMultiStatus).Multistatus(t)
+			want, _ := mg.Response(t, resp.Href).Prop(davtest.CName("calendar-data"))
 			if got.Text != want.Text {
 				t.Errorf("%s over %v: calendar-query answered\n%s\ncalendar-multiget\n%s", resp.Href, r, got.Text, want.Text)
 			}

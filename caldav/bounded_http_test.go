@@ -1,4 +1,4 @@
-package server
+package caldav_test
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pgdav/pgdav/internal/davtest"
 )
 
 // Issue 15 item 2: bounded work per request, for calendar objects. Each
@@ -38,7 +40,7 @@ func ruleEvent(uid, dtstart string, lines ...string) string {
 	all := []string{"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//pgdav//tests//EN",
 		"BEGIN:VEVENT", "UID:" + uid, "DTSTAMP:20260101T000000Z", dtstart, "SUMMARY:" + uid}
 	all = append(all, lines...)
-	return crlf(append(all, "END:VEVENT", "END:VCALENDAR")...)
+	return davtest.CRLF(append(all, "END:VEVENT", "END:VCALENDAR")...)
 }
 
 // allocated runs fn and returns the bytes allocated meanwhile.
@@ -62,7 +64,7 @@ func freeBusyQuery(start, end string) string {
 }
 
 func TestBoundedCalendarObjects(t *testing.T) {
-	e := newDAVEnv(t, envConfig{}, "alice")
+	e := davtest.New(t, davtest.Config{}, "alice")
 	const dt = "DTSTART:20260105T100000Z"
 	for _, tc := range []struct {
 		name    string
@@ -104,22 +106,22 @@ func TestBoundedCalendarObjects(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := "/calendars/alice/default/" + strings.ReplaceAll(tc.name, " ", "-") + ".ics"
-			var r *davResp
-			if n := allocated(func() { r = e.do(t, "alice", "PUT", path, tc.body, ctCal) }); n > allocBound {
+			var r *davtest.Resp
+			if n := allocated(func() { r = e.Do(t, "alice", "PUT", path, tc.body, davtest.CTCal) }); n > allocBound {
 				t.Errorf("PUT allocated %d MiB", n>>20)
 			}
 			if tc.status != http.StatusCreated {
-				r.condition(t, tc.status, cName(tc.cond))
+				r.Condition(t, tc.status, davtest.CName(tc.cond))
 				return
 			}
-			r.want(t, http.StatusCreated)
-			var ms *multistatus
+			r.Want(t, http.StatusCreated)
+			var ms *davtest.Multistatus
 			if n := allocated(func() {
-				ms = e.do(t, "alice", "REPORT", "/calendars/alice/default/", expandQuery(tc.from, tc.to), "Depth: 1").multistatus(t)
+				ms = e.Do(t, "alice", "REPORT", "/calendars/alice/default/", expandQuery(tc.from, tc.to), "Depth: 1").Multistatus(t)
 			}); n > allocBound {
 				t.Errorf("expand allocated %d MiB", n>>20)
 			}
-			data := ms.response(t, e.href(path)).found(t, cName("calendar-data")).Text
+			data := ms.Response(t, e.Href(path)).Found(t, davtest.CName("calendar-data")).Text
 			for _, s := range tc.want {
 				if !strings.Contains(data, s) {
 					t.Errorf("calendar-data lacks %s:\n%.2000s", s, data)
@@ -131,11 +133,11 @@ func TestBoundedCalendarObjects(t *testing.T) {
 				}
 			}
 			if n := allocated(func() {
-				e.do(t, "alice", "REPORT", "/calendars/alice/default/", freeBusyQuery(tc.from, tc.to), "Depth: 1").want(t, http.StatusOK)
+				e.Do(t, "alice", "REPORT", "/calendars/alice/default/", freeBusyQuery(tc.from, tc.to), "Depth: 1").Want(t, http.StatusOK)
 			}); n > allocBound {
 				t.Errorf("free-busy allocated %d MiB", n>>20)
 			}
-			e.do(t, "alice", "DELETE", path, "").want(t, http.StatusNoContent)
+			e.Do(t, "alice", "DELETE", path, "").Want(t, http.StatusNoContent)
 		})
 	}
 }
@@ -145,13 +147,13 @@ func TestBoundedCalendarObjects(t *testing.T) {
 // query answers 207; the other objects are expanded as before, the
 // SECONDLY one is answered as stored.
 func TestExpandBesideSecondlyEvent(t *testing.T) {
-	e := newDAVEnv(t, envConfig{}, "alice")
-	e.put(t, "alice", "/calendars/alice/default/daily.ics",
-		ruleEvent("daily", "DTSTART:20260105T100000Z", "DTEND:20260105T110000Z", "RRULE:FREQ=DAILY"), ctCal)
-	e.put(t, "alice", "/calendars/alice/default/secondly.ics", ruleEvent("secondly", "DTSTART:20260105T100000Z", "RRULE:FREQ=SECONDLY"), ctCal)
-	e.put(t, "alice", "/calendars/alice/default/single.ics", event("single", "single"), ctCal)
-	ms := e.do(t, "alice", "REPORT", "/calendars/alice/default/", expandQuery("20260105T000000Z", "20260108T000000Z"), "Depth: 1").multistatus(t)
-	daily := ms.response(t, e.href("/calendars/alice/default/daily.ics")).found(t, cName("calendar-data")).Text
+	e := davtest.New(t, davtest.Config{}, "alice")
+	e.Put(t, "alice", "/calendars/alice/default/daily.ics",
+		ruleEvent("daily", "DTSTART:20260105T100000Z", "DTEND:20260105T110000Z", "RRULE:FREQ=DAILY"), davtest.CTCal)
+	e.Put(t, "alice", "/calendars/alice/default/secondly.ics", ruleEvent("secondly", "DTSTART:20260105T100000Z", "RRULE:FREQ=SECONDLY"), davtest.CTCal)
+	e.Put(t, "alice", "/calendars/alice/default/single.ics", davtest.Event("single", "single"), davtest.CTCal)
+	ms := e.Do(t, "alice", "REPORT", "/calendars/alice/default/", expandQuery("20260105T000000Z", "20260108T000000Z"), "Depth: 1").Multistatus(t)
+	daily := ms.Response(t, e.Href("/calendars/alice/default/daily.ics")).Found(t, davtest.CName("calendar-data")).Text
 	for day := 5; day <= 7; day++ {
 		if s := fmt.Sprintf("RECURRENCE-ID:202601%02dT100000Z", day); !strings.Contains(daily, s) {
 			t.Errorf("daily event lacks %s:\n%s", s, daily)
@@ -160,15 +162,15 @@ func TestExpandBesideSecondlyEvent(t *testing.T) {
 	if n := strings.Count(daily, "BEGIN:VEVENT"); n != 3 {
 		t.Errorf("daily event: %d instances, want 3", n)
 	}
-	single := ms.response(t, e.href("/calendars/alice/default/single.ics")).found(t, cName("calendar-data")).Text
+	single := ms.Response(t, e.Href("/calendars/alice/default/single.ics")).Found(t, davtest.CName("calendar-data")).Text
 	if !strings.Contains(single, "DTSTART:20260105T100000Z") {
 		t.Errorf("single event:\n%s", single)
 	}
-	secondly := ms.response(t, e.href("/calendars/alice/default/secondly.ics")).found(t, cName("calendar-data")).Text
+	secondly := ms.Response(t, e.Href("/calendars/alice/default/secondly.ics")).Found(t, davtest.CName("calendar-data")).Text
 	if !strings.Contains(secondly, "RRULE:FREQ=SECONDLY") {
 		t.Errorf("secondly event, want it unexpanded:\n%.1000s", secondly)
 	}
-	fb := e.do(t, "alice", "REPORT", "/calendars/alice/default/", freeBusyQuery("20260105T000000Z", "20260108T000000Z"), "Depth: 1").want(t, http.StatusOK)
+	fb := e.Do(t, "alice", "REPORT", "/calendars/alice/default/", freeBusyQuery("20260105T000000Z", "20260108T000000Z"), "Depth: 1").Want(t, http.StatusOK)
 	if !strings.Contains(string(fb.Body), "20260105T100000Z/20260105T110000Z") {
 		t.Errorf("free-busy lacks the daily event:\n%s", fb.Body)
 	}
@@ -179,9 +181,9 @@ func TestExpandBesideSecondlyEvent(t *testing.T) {
 // answered, each costly one within its budget, none failing the others.
 // Work is bounded by count (the engine's budget), so no clock is read.
 func TestCostlyRequestsBesideOthers(t *testing.T) {
-	e := newDAVEnv(t, envConfig{}, "alice", "bob")
-	e.put(t, "alice", "/calendars/alice/default/secondly.ics", ruleEvent("secondly", "DTSTART:20260105T100000Z", "RRULE:FREQ=SECONDLY"), ctCal)
-	e.put(t, "bob", "/calendars/bob/default/a.ics", event("a", "a"), ctCal)
+	e := davtest.New(t, davtest.Config{}, "alice", "bob")
+	e.Put(t, "alice", "/calendars/alice/default/secondly.ics", ruleEvent("secondly", "DTSTART:20260105T100000Z", "RRULE:FREQ=SECONDLY"), davtest.CTCal)
+	e.Put(t, "bob", "/calendars/bob/default/a.ics", davtest.Event("a", "a"), davtest.CTCal)
 	const costly, ordinary = 6, 30
 	type result struct {
 		kind   string
@@ -195,11 +197,11 @@ func TestCostlyRequestsBesideOthers(t *testing.T) {
 			defer wg.Done()
 			if i%2 == 0 {
 				body := ruleEvent(fmt.Sprintf("c%d", i), "DTSTART:20260105T100000Z", "RRULE:"+everySecond+";BYSETPOS=-1,1,-2,2")
-				r := e.do(t, "alice", "PUT", fmt.Sprintf("/calendars/alice/default/c%d.ics", i), body, ctCal)
+				r := e.Do(t, "alice", "PUT", fmt.Sprintf("/calendars/alice/default/c%d.ics", i), body, davtest.CTCal)
 				results <- result{"costly", r.Status}
 				return
 			}
-			r := e.do(t, "alice", "REPORT", "/calendars/alice/default/", expandQuery("20260105T000000Z", "20260120T000000Z"), "Depth: 1")
+			r := e.Do(t, "alice", "REPORT", "/calendars/alice/default/", expandQuery("20260105T000000Z", "20260120T000000Z"), "Depth: 1")
 			results <- result{"costly", r.Status}
 		}()
 	}
@@ -207,7 +209,7 @@ func TestCostlyRequestsBesideOthers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := e.do(t, "bob", "GET", "/calendars/bob/default/a.ics", "")
+			r := e.Do(t, "bob", "GET", "/calendars/bob/default/a.ics", "")
 			results <- result{"ordinary", r.Status}
 		}()
 	}
@@ -229,16 +231,16 @@ func TestCostlyRequestsBesideOthers(t *testing.T) {
 }
 
 // TestCalendarLimitsAdvertised: the limits PUT enforces are the live
-// properties of a calendar (RFC 4791 5.2.6–5.2.8).
+// properties of a calendar (RFC 4791 5.2.6–5.2.9).
 func TestCalendarLimitsAdvertised(t *testing.T) {
 	t.Parallel()
-	e := newDAVEnv(t, envConfig{}, "alice")
-	r := e.propfind(t, "alice", "/calendars/alice/default/", "0",
-		cName("max-instances"), cName("min-date-time"), cName("max-date-time"), cName("max-attendees-per-instance")).
-		response(t, e.href("/calendars/alice/default/"))
+	e := davtest.New(t, davtest.Config{}, "alice")
+	r := e.Propfind(t, "alice", "/calendars/alice/default/", "0",
+		davtest.CName("max-instances"), davtest.CName("min-date-time"), davtest.CName("max-date-time"), davtest.CName("max-attendees-per-instance")).
+		Response(t, e.Href("/calendars/alice/default/"))
 	for name, want := range map[string]string{"max-instances": "10000", "min-date-time": "00010101T000000Z",
 		"max-date-time": "99991231T235959Z", "max-attendees-per-instance": "1000"} {
-		if got := r.found(t, cName(name)).Text; got != want {
+		if got := r.Found(t, davtest.CName(name)).Text; got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
@@ -249,7 +251,7 @@ func TestCalendarLimitsAdvertised(t *testing.T) {
 // 5.3.2.1), and nothing is stored.
 func TestPUTRefusesTooManyAttendees(t *testing.T) {
 	t.Parallel()
-	e := newDAVEnv(t, envConfig{}, "alice")
+	e := davtest.New(t, davtest.Config{}, "alice")
 	attendees := func(n int) []string {
 		lines := make([]string, n)
 		for i := range lines {
@@ -257,10 +259,9 @@ func TestPUTRefusesTooManyAttendees(t *testing.T) {
 		}
 		return lines
 	}
-	ok := vevent("seats", append([]string{"DTSTART:20260105T100000Z"}, attendees(1000)...)...)
-	e.put(t, "alice", "/calendars/alice/default/seats.ics", ok)
-	over := vevent("crowd", append([]string{"DTSTART:20260105T100000Z"}, attendees(1001)...)...)
-	r := e.do(t, "alice", "PUT", "/calendars/alice/default/crowd.ics", over, ctCal)
-	r.condition(t, http.StatusForbidden, cName("max-attendees-per-instance"))
-	e.do(t, "alice", "GET", "/calendars/alice/default/crowd.ics", "").want(t, http.StatusNotFound)
+	e.Put(t, "alice", "/calendars/alice/default/seats.ics", ruleEvent("seats", "DTSTART:20260105T100000Z", attendees(1000)...))
+	over := ruleEvent("crowd", "DTSTART:20260105T100000Z", attendees(1001)...)
+	r := e.Do(t, "alice", "PUT", "/calendars/alice/default/crowd.ics", over, "Content-Type: text/calendar")
+	r.Condition(t, http.StatusForbidden, davtest.CName("max-attendees-per-instance"))
+	e.Do(t, "alice", "GET", "/calendars/alice/default/crowd.ics", "").Want(t, http.StatusNotFound)
 }

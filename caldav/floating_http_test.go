@@ -1,4 +1,4 @@
-package server
+package caldav_test
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/pgdav/pgdav/internal/dav"
+	"github.com/pgdav/pgdav/internal/davtest"
 )
 
 // TestFloatingTimesFollowTheZone: all-day events and floating times are
@@ -20,13 +21,13 @@ import (
 // floating DATE-TIMEs are read in the calendar's or the query's zone).
 func TestFloatingTimesFollowTheZone(t *testing.T) {
 	t.Parallel()
-	e := newDAVEnv(t, envConfig{}, "zoe")
+	e := davtest.New(t, davtest.Config{}, "zoe")
 	const cal = "/calendars/zoe/default/"
 	put := func(name, body string) {
 		t.Helper()
-		e.do(t, "zoe", "PUT", cal+name, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//pgdav//test//EN\r\nBEGIN:VEVENT\r\n"+
+		e.Do(t, "zoe", "PUT", cal+name, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//pgdav//test//EN\r\nBEGIN:VEVENT\r\n"+
 			"UID:"+name+"\r\nDTSTAMP:20260101T000000Z\r\n"+body+"SUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-			"Content-Type: text/calendar").want(t, http.StatusCreated)
+			"Content-Type: text/calendar").Want(t, http.StatusCreated)
 	}
 	put("day.ics", "DTSTART;VALUE=DATE:20260310\r\nDTEND;VALUE=DATE:20260311\r\n")
 	put("float.ics", "DTSTART:20260310T230000\r\nDURATION:PT30M\r\n")
@@ -47,7 +48,7 @@ func TestFloatingTimesFollowTheZone(t *testing.T) {
 			`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">` +
 			`<C:time-range start="20260310T223000Z" end="20260310T234500Z"/></C:comp-filter></C:comp-filter></C:filter>` + extra +
 			`</C:calendar-query>`
-		ms := e.do(t, "zoe", "REPORT", cal, body, "Depth: 1").want(t, http.StatusMultiStatus).multistatus(t)
+		ms := e.Do(t, "zoe", "REPORT", cal, body, "Depth: 1").Want(t, http.StatusMultiStatus).Multistatus(t)
 		return names(t, ms, true)
 	}
 	check := func(what string, got, want []string) {
@@ -60,8 +61,8 @@ func TestFloatingTimesFollowTheZone(t *testing.T) {
 	check("query in Tokyo", window(`<C:timezone-id>Asia/Tokyo</C:timezone-id>`), nil)
 	check("query in Los Angeles", window(`<C:timezone-id>America/Los_Angeles</C:timezone-id>`), []string{"day"})
 
-	e.do(t, "zoe", "PROPPATCH", cal, `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>`+
-		`<C:calendar-timezone>`+dav.EscapeText(tz("Asia/Tokyo"))+`</C:calendar-timezone></D:prop></D:set></D:propertyupdate>`).want(t, http.StatusMultiStatus)
+	e.Do(t, "zoe", "PROPPATCH", cal, `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>`+
+		`<C:calendar-timezone>`+dav.EscapeText(tz("Asia/Tokyo"))+`</C:calendar-timezone></D:prop></D:set></D:propertyupdate>`).Want(t, http.StatusMultiStatus)
 	check("calendar moved to Tokyo", window(""), nil)
 	check("query in UTC, calendar in Tokyo", window(`<C:timezone-id>UTC</C:timezone-id>`), []string{"day", "float"})
 
@@ -79,13 +80,13 @@ func TestFloatingTimesFollowTheZone(t *testing.T) {
 // changed.
 func TestCalendarTimezoneID(t *testing.T) {
 	t.Parallel()
-	e := newDAVEnv(t, envConfig{}, "zoe")
+	e := davtest.New(t, davtest.Config{}, "zoe")
 	const cal = "/calendars/zoe/default/"
 	put := func(name, body string) {
 		t.Helper()
-		e.do(t, "zoe", "PUT", cal+name, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//pgdav//test//EN\r\nBEGIN:VEVENT\r\n"+
+		e.Do(t, "zoe", "PUT", cal+name, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//pgdav//test//EN\r\nBEGIN:VEVENT\r\n"+
 			"UID:"+name+"\r\nDTSTAMP:20260101T000000Z\r\n"+body+"SUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-			"Content-Type: text/calendar").want(t, http.StatusCreated)
+			"Content-Type: text/calendar").Want(t, http.StatusCreated)
 	}
 	put("day.ics", "DTSTART;VALUE=DATE:20260310\r\nDTEND;VALUE=DATE:20260311\r\n")
 	put("float.ics", "DTSTART:20260310T230000\r\nDURATION:PT30M\r\n")
@@ -101,12 +102,12 @@ func TestCalendarTimezoneID(t *testing.T) {
 		body := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>` +
 			`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">` +
 			`<C:time-range start="` + start + `" end="` + end + `"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
-		return names(t, e.do(t, "zoe", "REPORT", cal, body, "Depth: 1").want(t, http.StatusMultiStatus).multistatus(t), true)
+		return names(t, e.Do(t, "zoe", "REPORT", cal, body, "Depth: 1").Want(t, http.StatusMultiStatus).Multistatus(t), true)
 	}
 	busy := func() []string {
 		t.Helper()
-		r := e.do(t, "zoe", "REPORT", cal, `<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">`+
-			`<C:time-range start="`+start+`" end="`+end+`"/></C:free-busy-query>`, "Depth: 1").want(t, http.StatusOK)
+		r := e.Do(t, "zoe", "REPORT", cal, `<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">`+
+			`<C:time-range start="`+start+`" end="`+end+`"/></C:free-busy-query>`, "Depth: 1").Want(t, http.StatusOK)
 		var out []string
 		for _, line := range strings.Split(strings.ReplaceAll(string(r.Body), "\r\n ", ""), "\r\n") {
 			if strings.HasPrefix(line, "FREEBUSY") {
@@ -117,11 +118,11 @@ func TestCalendarTimezoneID(t *testing.T) {
 	}
 	zone := func() (id, tzid string) {
 		t.Helper()
-		r := e.propfind(t, "zoe", cal, "0", cName("calendar-timezone-id"), cName("calendar-timezone")).response(t, cal)
-		if p, st := r.prop(cName("calendar-timezone-id")); st == http.StatusOK {
+		r := e.Propfind(t, "zoe", cal, "0", davtest.CName("calendar-timezone-id"), davtest.CName("calendar-timezone")).Response(t, cal)
+		if p, st := r.Prop(davtest.CName("calendar-timezone-id")); st == http.StatusOK {
 			id = p.Text
 		}
-		if p, st := r.prop(cName("calendar-timezone")); st == http.StatusOK {
+		if p, st := r.Prop(davtest.CName("calendar-timezone")); st == http.StatusOK {
 			cal, err := ical.NewDecoder(strings.NewReader(p.Text)).Decode()
 			if err != nil {
 				t.Fatalf("calendar-timezone: %v\n%s", err, p.Text)
@@ -140,12 +141,12 @@ func TestCalendarTimezoneID(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", what, got, want)
 		}
 	}
-	proppatch := func(body string) *davResp {
+	proppatch := func(body string) *davtest.Resp {
 		t.Helper()
-		return e.do(t, "zoe", "PROPPATCH", cal, `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">`+body+`</D:propertyupdate>`).
-			want(t, http.StatusMultiStatus)
+		return e.Do(t, "zoe", "PROPPATCH", cal, `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">`+body+`</D:propertyupdate>`).
+			Want(t, http.StatusMultiStatus)
 	}
-	setID := func(id string) *davResp {
+	setID := func(id string) *davtest.Resp {
 		t.Helper()
 		return proppatch(`<D:set><D:prop><C:calendar-timezone-id>` + id + `</C:calendar-timezone-id></D:prop></D:set>`)
 	}
@@ -161,12 +162,12 @@ func TestCalendarTimezoneID(t *testing.T) {
 	check("free-busy, calendar-timezone-id New York", busy(), []string{start + "/" + end})
 
 	// An unknown name changes nothing.
-	ms := setID("Mars/Olympus").multistatus(t)
-	if st := ms.response(t, cal).propStatus(cName("calendar-timezone-id")); st != http.StatusForbidden {
+	ms := setID("Mars/Olympus").Multistatus(t)
+	if st := ms.Response(t, cal).PropStatus(davtest.CName("calendar-timezone-id")); st != http.StatusForbidden {
 		t.Errorf("unknown calendar-timezone-id: status %d, want 403", st)
 	}
-	if !strings.Contains(string(ms.raw), "valid-timezone") {
-		t.Errorf("unknown calendar-timezone-id: no valid-timezone in\n%s", ms.raw)
+	if !strings.Contains(string(ms.Raw), "valid-timezone") {
+		t.Errorf("unknown calendar-timezone-id: no valid-timezone in\n%s", ms.Raw)
 	}
 	if id, _ := zone(); id != "America/New_York" {
 		t.Errorf("after a refused calendar-timezone-id: id %q", id)
@@ -202,21 +203,21 @@ func TestCalendarTimezoneID(t *testing.T) {
 // still be made, in that zone (docs/compatibility.md).
 func TestMkcalendarTimezoneWithoutVersion(t *testing.T) {
 	t.Parallel()
-	e := newDAVEnv(t, envConfig{}, "zoe")
+	e := davtest.New(t, davtest.Config{}, "zoe")
 	const cal = "/calendars/zoe/family/"
 	tz := "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nTZNAME:CET\r\nTZOFFSETFROM:+0200\r\n" +
 		"TZOFFSETTO:+0100\r\nDTSTART:19961027T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\n" +
 		"TZNAME:CEST\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nDTSTART:19810329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n" +
 		"END:DAYLIGHT\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n"
-	e.do(t, "zoe", "MKCALENDAR", cal, `<?xml version='1.0' encoding='UTF-8' ?><CAL:mkcalendar xmlns="DAV:" xmlns:CAL="urn:ietf:params:xml:ns:caldav">`+
+	e.Do(t, "zoe", "MKCALENDAR", cal, `<?xml version='1.0' encoding='UTF-8' ?><CAL:mkcalendar xmlns="DAV:" xmlns:CAL="urn:ietf:params:xml:ns:caldav">`+
 		`<set><prop><resourcetype><collection /><CAL:calendar /></resourcetype><displayname>Family</displayname>`+
 		`<CAL:calendar-timezone-id>Europe/Berlin</CAL:calendar-timezone-id><CAL:calendar-timezone>`+dav.EscapeText(tz)+
-		`</CAL:calendar-timezone></prop></set></CAL:mkcalendar>`, "Content-Type: application/xml; charset=UTF-8").want(t, http.StatusCreated)
-	r := e.propfind(t, "zoe", cal, "0", cName("calendar-timezone-id"), cName("calendar-timezone")).response(t, cal)
-	if got := r.found(t, cName("calendar-timezone-id")).Text; got != "Europe/Berlin" {
+		`</CAL:calendar-timezone></prop></set></CAL:mkcalendar>`, "Content-Type: application/xml; charset=UTF-8").Want(t, http.StatusCreated)
+	r := e.Propfind(t, "zoe", cal, "0", davtest.CName("calendar-timezone-id"), davtest.CName("calendar-timezone")).Response(t, cal)
+	if got := r.Found(t, davtest.CName("calendar-timezone-id")).Text; got != "Europe/Berlin" {
 		t.Errorf("calendar-timezone-id %q", got)
 	}
-	if got := r.found(t, cName("calendar-timezone")).Text; got != tz {
+	if got := r.Found(t, davtest.CName("calendar-timezone")).Text; got != tz {
 		t.Errorf("calendar-timezone %q, want it as sent", got)
 	}
 }

@@ -1,10 +1,13 @@
-package server
+package dav_test
 
 import (
 	"encoding/xml"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pgdav/pgdav/internal/davtest"
 )
 
 // principal-search-property-set (RFC 3744 9.5) lists only properties a
@@ -14,14 +17,14 @@ import (
 // principal-property-search was refused.
 func TestDAVPrincipalSearch(t *testing.T) {
 	t.Parallel()
-	e := newDAVEnv(t, envConfig{}, "alice", "bob")
-	set := mustParseXML(t, e.do(t, "alice", "REPORT", "/principals/", `<A:principal-search-property-set xmlns:A="DAV:"/>`, "Depth: 0").want(t, http.StatusOK).Body)
-	if set.Name != dName("principal-search-property-set") {
-		t.Fatalf("root %s", nameStr(set.Name))
+	e := davtest.New(t, davtest.Config{}, "alice", "bob")
+	set := davtest.MustParseXML(t, e.Do(t, "alice", "REPORT", "/principals/", `<A:principal-search-property-set xmlns:A="DAV:"/>`, "Depth: 0").Want(t, http.StatusOK).Body)
+	if set.Name != davtest.DName("principal-search-property-set") {
+		t.Fatalf("root %s", davtest.NameStr(set.Name))
 	}
 	var listed []xml.Name
-	for _, sp := range set.all(dName("principal-search-property")) {
-		listed = append(listed, sp.child(dName("prop")).childNames()...)
+	for _, sp := range set.All(davtest.DName("principal-search-property")) {
+		listed = append(listed, sp.Child(davtest.DName("prop")).ChildNames()...)
 	}
 	if len(listed) == 0 {
 		t.Fatal("no property listed")
@@ -38,27 +41,27 @@ func TestDAVPrincipalSearch(t *testing.T) {
 	// Each listed property is answered by the principal and finds it
 	// by a piece of its value, in any case.
 	for _, n := range listed {
-		t.Run(nameStr(n), func(t *testing.T) {
-			v, status := e.propOf(t, "alice", "/principals/alice/", n)
+		t.Run(davtest.NameStr(n), func(t *testing.T) {
+			v, status := e.PropOf(t, "alice", "/principals/alice/", n)
 			if status != http.StatusOK {
-				t.Fatalf("listed %s is %d on the principal", nameStr(n), status)
+				t.Fatalf("listed %s is %d on the principal", davtest.NameStr(n), status)
 			}
 			text := v.Text
-			if h := v.hrefs(); len(h) > 0 {
+			if h := v.Hrefs(); len(h) > 0 {
 				text = h[0]
 			}
 			piece := strings.ToUpper(text[1 : len(text)-1])
 			elem := `<X:` + n.Local + ` xmlns:X="` + n.Space + `"/>`
 			for _, path := range []string{"/principals/", "/principals/alice/"} {
-				ms := e.do(t, "alice", "REPORT", path, search("", [2]string{elem, piece}), "Depth: 0").multistatus(t)
-				if got := ms.hrefs(); len(got) != 1 || got[0] != "/principals/alice/" {
-					t.Fatalf("%s matching %q on %s: %v", nameStr(n), piece, path, got)
+				ms := e.Do(t, "alice", "REPORT", path, search("", [2]string{elem, piece}), "Depth: 0").Multistatus(t)
+				if got := ms.Hrefs(); len(got) != 1 || got[0] != "/principals/alice/" {
+					t.Fatalf("%s matching %q on %s: %v", davtest.NameStr(n), piece, path, got)
 				}
-				if home := ms.response(t, "/principals/alice/").found(t, cName("calendar-home-set")).hrefs(); len(home) != 1 || home[0] != "/calendars/alice/" {
+				if home := ms.Response(t, "/principals/alice/").Found(t, davtest.CName("calendar-home-set")).Hrefs(); len(home) != 1 || home[0] != "/calendars/alice/" {
 					t.Errorf("calendar-home-set %v", home)
 				}
 			}
-			if got := e.do(t, "alice", "REPORT", "/principals/", search("", [2]string{elem, "no-such-value-xyz"})).multistatus(t).hrefs(); len(got) != 0 {
+			if got := e.Do(t, "alice", "REPORT", "/principals/", search("", [2]string{elem, "no-such-value-xyz"})).Multistatus(t).Hrefs(); len(got) != 0 {
 				t.Errorf("no match expected, got %v", got)
 			}
 		})
@@ -82,16 +85,24 @@ func TestDAVPrincipalSearch(t *testing.T) {
 		{"on a calendar", search("", [2]string{dn, "alice"}), "/calendars/alice/default/", "alice", nil, 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(t, tc.user, "REPORT", tc.path, tc.body, "Depth: 1")
+			r := e.Do(t, tc.user, "REPORT", tc.path, tc.body, "Depth: 1")
 			if r.Status != tc.status {
 				t.Fatalf("status %d, want %d\n%s", r.Status, tc.status, r.Body)
 			}
 			if tc.status != 207 {
 				return
 			}
-			if got := r.multistatus(t).hrefs(); !sameStrings(got, tc.want) {
+			if got := r.Multistatus(t).Hrefs(); !sameStrings(got, tc.want) {
 				t.Errorf("hrefs %v, want %v", got, tc.want)
 			}
 		})
 	}
+}
+
+// sameStrings reports whether a and b hold the same strings in any order.
+func sameStrings(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

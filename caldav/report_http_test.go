@@ -1,4 +1,4 @@
-package server
+package caldav_test
 
 import (
 	"encoding/xml"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/pgdav/pgdav/internal/davtest"
 )
 
 // appendixB are RFC 4791 Appendix B's calendar object resources.
@@ -24,7 +26,7 @@ func toCRLF(s string) string {
 
 func readTestdata(t *testing.T, rel string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "caldav", "testdata", rel))
+	b, err := os.ReadFile(filepath.Join("testdata", rel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,27 +36,27 @@ func readTestdata(t *testing.T, rel string) string {
 // appendixBCalendar makes bernard's calendar "work" (accepting every
 // component type) holding the Appendix B objects, as RFC 4791's examples
 // assume, and returns the environment.
-func appendixBCalendar(t *testing.T) *davEnv {
+func appendixBCalendar(t *testing.T) *davtest.Env {
 	t.Helper()
-	e := newDAVEnv(t, envConfig{}, "bernard", "lisa")
-	e.do(t, "bernard", "MKCALENDAR", "/calendars/bernard/work/", "").want(t, http.StatusCreated)
+	e := davtest.New(t, davtest.Config{}, "bernard", "lisa")
+	e.Do(t, "bernard", "MKCALENDAR", "/calendars/bernard/work/", "").Want(t, http.StatusCreated)
 	for _, name := range appendixB {
-		e.do(t, "bernard", "PUT", "/calendars/bernard/work/"+name+".ics", toCRLF(readTestdata(t, "rfc4791/"+name+".ics")),
-			"Content-Type: text/calendar").want(t, http.StatusCreated)
+		e.Do(t, "bernard", "PUT", "/calendars/bernard/work/"+name+".ics", toCRLF(readTestdata(t, "rfc4791/"+name+".ics")),
+			"Content-Type: text/calendar").Want(t, http.StatusCreated)
 	}
 	return e
 }
 
 // names returns the sorted object names (without .ics) of a multistatus;
 // with etags set, every response must carry its getetag.
-func names(t *testing.T, ms *multistatus, etags bool) []string {
+func names(t *testing.T, ms *davtest.Multistatus, etags bool) []string {
 	t.Helper()
 	var out []string
 	for _, r := range ms.Responses {
 		if r.Status != 0 {
 			t.Fatalf("unexpected response-level status %d for %s", r.Status, r.Href)
 		}
-		if _, st := r.prop(dName("getetag")); etags && st != http.StatusOK {
+		if _, st := r.Prop(davtest.DName("getetag")); etags && st != http.StatusOK {
 			t.Errorf("%s: getetag status %d; every response must carry it", r.Href, st)
 		}
 		out = append(out, strings.TrimSuffix(filepath.Base(r.Href), ".ics"))
@@ -85,12 +87,14 @@ func TestCalendarQueryRFCExamples(t *testing.T) {
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			body := readTestdata(t, "query/"+tc.file)
-			ms := e.do(t, "bernard", "REPORT", "/calendars/bernard/work/", body, "Depth: 1").want(t, http.StatusMultiStatus).multistatus(t)
+			r := e.Do(t, "bernard", "REPORT", "/calendars/bernard/work/", body, "Depth: 1").Want(t, http.StatusMultiStatus)
+			ms := r.Multistatus(t)
+			davtest.Golden(t, "calendar-query/"+strings.TrimSuffix(tc.file, ".xml")+".xml", r)
 			if got := names(t, ms, strings.Contains(body, "getetag")); !slices.Equal(got, tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
 			for _, r := range ms.Responses {
-				if data, st := r.prop(cName("calendar-data")); strings.Contains(body, "calendar-data") && (st != http.StatusOK || !strings.Contains(data.Text, "BEGIN:VCALENDAR")) {
+				if data, st := r.Prop(davtest.CName("calendar-data")); strings.Contains(body, "calendar-data") && (st != http.StatusOK || !strings.Contains(data.Text, "BEGIN:VCALENDAR")) {
 					t.Errorf("%s: calendar-data status %d", r.Href, st)
 				}
 			}
@@ -98,8 +102,8 @@ func TestCalendarQueryRFCExamples(t *testing.T) {
 	}
 
 	// 7.8.3: expanded instances, each with a RECURRENCE-ID and no RRULE.
-	ms := e.do(t, "bernard", "REPORT", "/calendars/bernard/work/", readTestdata(t, "query/rfc4791-7.8.3.xml"), "Depth: 1").multistatus(t)
-	data, _ := ms.response(t, e.href("/calendars/bernard/work/abcd2.ics")).prop(cName("calendar-data"))
+	ms := e.Do(t, "bernard", "REPORT", "/calendars/bernard/work/", readTestdata(t, "query/rfc4791-7.8.3.xml"), "Depth: 1").Multistatus(t)
+	data, _ := ms.Response(t, e.Href("/calendars/bernard/work/abcd2.ics")).Prop(davtest.CName("calendar-data"))
 	cal, err := ical.NewDecoder(strings.NewReader(data.Text)).Decode()
 	if err != nil {
 		t.Fatal(err)
@@ -122,9 +126,9 @@ func TestCalendarQueryRFCExamples(t *testing.T) {
 func TestCalendarMultiget(t *testing.T) {
 	t.Parallel()
 	e := appendixBCalendar(t)
-	e.do(t, "lisa", "PUT", "/calendars/lisa/default/x.ics", toCRLF(readTestdata(t, "rfc4791/abcd1.ics")), "Content-Type: text/calendar").want(t, http.StatusCreated)
-	e.do(t, "bernard", "PUT", "/calendars/bernard/default/other.ics", toCRLF(readTestdata(t, "rfc4791/abcd1.ics")), "Content-Type: text/calendar").want(t, http.StatusCreated)
-	stored := e.do(t, "bernard", "GET", "/calendars/bernard/work/abcd1.ics", "").want(t, http.StatusOK)
+	e.Do(t, "lisa", "PUT", "/calendars/lisa/default/x.ics", toCRLF(readTestdata(t, "rfc4791/abcd1.ics")), "Content-Type: text/calendar").Want(t, http.StatusCreated)
+	e.Do(t, "bernard", "PUT", "/calendars/bernard/default/other.ics", toCRLF(readTestdata(t, "rfc4791/abcd1.ics")), "Content-Type: text/calendar").Want(t, http.StatusCreated)
+	stored := e.Do(t, "bernard", "GET", "/calendars/bernard/work/abcd1.ics", "").Want(t, http.StatusOK)
 
 	// RFC 4791 7.9.1, with this server's layout, plus the awkward cases.
 	hrefs := []string{
@@ -143,7 +147,7 @@ func TestCalendarMultiget(t *testing.T) {
 		b.WriteString("<D:href>" + h + "</D:href>")
 	}
 	b.WriteString(`</C:calendar-multiget>`)
-	ms := e.do(t, "bernard", "REPORT", "/calendars/bernard/work/", b.String()).want(t, http.StatusMultiStatus).multistatus(t)
+	ms := e.Do(t, "bernard", "REPORT", "/calendars/bernard/work/", b.String()).Want(t, http.StatusMultiStatus).Multistatus(t)
 	got := map[string]int{}
 	for _, r := range ms.Responses {
 		if _, dup := got[r.Href]; dup {
@@ -170,25 +174,25 @@ func TestCalendarMultiget(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("responses %v, want %v", got, want)
 	}
-	r := ms.response(t, "/calendars/bernard/work/abcd1.ics")
-	data, _ := r.prop(cName("calendar-data"))
-	etag, _ := r.prop(dName("getetag"))
+	r := ms.Response(t, "/calendars/bernard/work/abcd1.ics")
+	data, _ := r.Prop(davtest.CName("calendar-data"))
+	etag, _ := r.Prop(davtest.DName("getetag"))
 	if toCRLF(data.Text) != string(stored.Body) || etag.Text != stored.Header.Get("ETag") {
 		t.Errorf("multiget data or etag differ from GET:\n%q\n%q", data.Text, stored.Body)
 	}
-	if r := ms.response(t, "/calendars/lisa/default/x.ics"); len(r.Propstats) != 0 {
+	if r := ms.Response(t, "/calendars/lisa/default/x.ics"); len(r.Propstats) != 0 {
 		t.Error("another user's resource answered with properties")
 	}
 
 	// A multiget on one object resource answers for that object only:
 	// the other hrefs are outside the request URI (answered as sent).
-	one := e.do(t, "bernard", "REPORT", "/calendars/bernard/work/abcd1.ics", b.String()).want(t, http.StatusMultiStatus).multistatus(t)
+	one := e.Do(t, "bernard", "REPORT", "/calendars/bernard/work/abcd1.ics", b.String()).Want(t, http.StatusMultiStatus).Multistatus(t)
 	for _, r := range one.Responses {
 		if strings.Contains(r.Href, "abcd3") && r.Status != http.StatusNotFound {
 			t.Errorf("multiget on abcd1.ics answered %s with %d, want 404", r.Href, r.Status)
 		}
 	}
-	if one.response(t, "/calendars/bernard/work/abcd1.ics").Status != 0 {
+	if one.Response(t, "/calendars/bernard/work/abcd1.ics").Status != 0 {
 		t.Error("multiget on abcd1.ics did not answer abcd1.ics")
 	}
 }
@@ -213,7 +217,7 @@ func TestCalendarQueryDepth(t *testing.T) {
 		if tc.depth != "" {
 			hdr = append(hdr, "Depth: "+tc.depth)
 		}
-		ms := e.do(t, "bernard", "REPORT", tc.path, events, hdr...).want(t, http.StatusMultiStatus).multistatus(t)
+		ms := e.Do(t, "bernard", "REPORT", tc.path, events, hdr...).Want(t, http.StatusMultiStatus).Multistatus(t)
 		if got := names(t, ms, true); !slices.Equal(got, tc.want) {
 			t.Errorf("%s Depth %q: got %v, want %v", tc.path, tc.depth, got, tc.want)
 		}
@@ -260,19 +264,19 @@ END:VCALENDAR&#13;
 </C:timezone>`, 1), 403, "valid-calendar-data"},
 		{"malformed XML", `<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter>`, 400, ""},
 	} {
-		r := e.do(t, "bernard", "REPORT", "/calendars/bernard/work/", tc.body, "Depth: 1")
+		r := e.Do(t, "bernard", "REPORT", "/calendars/bernard/work/", tc.body, "Depth: 1")
 		if r.Status != tc.status {
 			t.Errorf("%s: status %d, want %d\n%s", tc.name, r.Status, tc.status, r.Body)
 			continue
 		}
 		if tc.cond != "" {
-			r.condition(t, tc.status, cName(tc.cond))
+			r.Condition(t, tc.status, davtest.CName(tc.cond))
 		}
 	}
 	// RFC 4791 7.5.1: the collations are advertised.
-	coll, _ := e.propOf(t, "bernard", "/calendars/bernard/work/", cName("supported-collation-set"))
+	coll, _ := e.PropOf(t, "bernard", "/calendars/bernard/work/", davtest.CName("supported-collation-set"))
 	var collations []string
-	for _, c := range coll.all(cName("supported-collation")) {
+	for _, c := range coll.All(davtest.CName("supported-collation")) {
 		collations = append(collations, c.Text)
 	}
 	slices.Sort(collations)
@@ -280,10 +284,10 @@ END:VCALENDAR&#13;
 		t.Errorf("supported-collation-set %v, want %v", collations, want)
 	}
 	// Every REPORT this calendar answers is advertised, and only those.
-	set, _ := e.propOf(t, "bernard", "/calendars/bernard/work/", dName("supported-report-set"))
+	set, _ := e.PropOf(t, "bernard", "/calendars/bernard/work/", davtest.DName("supported-report-set"))
 	var reports []string
-	for _, sr := range set.all(dName("supported-report")) {
-		for _, n := range sr.child(dName("report")).childNames() {
+	for _, sr := range set.All(davtest.DName("supported-report")) {
+		for _, n := range sr.Child(davtest.DName("report")).ChildNames() {
 			reports = append(reports, n.Local)
 		}
 	}
@@ -301,7 +305,7 @@ func TestFreeBusyRFCExample(t *testing.T) {
 	e := appendixBCalendar(t)
 	body := readTestdata(t, "query/rfc4791-7.10.1.xml")
 	for _, path := range []string{"/calendars/bernard/work/", "/calendars/bernard/"} {
-		r := e.do(t, "bernard", "REPORT", path, body, "Depth: 1").want(t, http.StatusOK)
+		r := e.Do(t, "bernard", "REPORT", path, body, "Depth: 1").Want(t, http.StatusOK)
 		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/calendar") {
 			t.Fatalf("Content-Type %q", ct)
 		}
@@ -373,8 +377,8 @@ func normalizePeriod(t *testing.T, v string) string {
 func TestCalendarReportsWithDeadPropertiesConcurrently(t *testing.T) {
 	t.Parallel()
 	e := appendixBCalendar(t)
-	e.do(t, "bernard", "PROPPATCH", "/calendars/bernard/work/abcd1.ics",
-		proppatchSet(`<X:tag xmlns:X="urn:x">one</X:tag>`)).want(t, http.StatusMultiStatus)
+	e.Do(t, "bernard", "PROPPATCH", "/calendars/bernard/work/abcd1.ics",
+		davtest.ProppatchSet(`<X:tag xmlns:X="urn:x">one</X:tag>`)).Want(t, http.StatusMultiStatus)
 	query := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:X="urn:x">` +
 		`<D:prop><D:getetag/><X:tag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>`
 	multiget := `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:allprop/>` +
@@ -387,10 +391,10 @@ func TestCalendarReportsWithDeadPropertiesConcurrently(t *testing.T) {
 			if i%2 == 1 {
 				body = multiget
 			}
-			req, _ := http.NewRequest("REPORT", e.srv.URL+"/calendars/bernard/work/", strings.NewReader(body))
-			req.SetBasicAuth("bernard", testPassword)
+			req, _ := http.NewRequest("REPORT", e.HTTP.URL+"/calendars/bernard/work/", strings.NewReader(body))
+			req.SetBasicAuth("bernard", davtest.Password)
 			req.Header.Set("Depth", "1")
-			resp, err := e.client.Do(req)
+			resp, err := e.Client.Do(req)
 			if err == nil {
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusMultiStatus {
@@ -411,8 +415,8 @@ func TestCalendarReportsWithDeadPropertiesConcurrently(t *testing.T) {
 			t.Fatal("concurrent REPORTs with dead properties did not finish: the pool deadlocked")
 		}
 	}
-	ms := e.do(t, "bernard", "REPORT", "/calendars/bernard/work/", query, "Depth: 1").multistatus(t)
-	if v, st := ms.response(t, "/calendars/bernard/work/abcd1.ics").prop(xml.Name{Space: "urn:x", Local: "tag"}); st != http.StatusOK || v.Text != "one" {
+	ms := e.Do(t, "bernard", "REPORT", "/calendars/bernard/work/", query, "Depth: 1").Multistatus(t)
+	if v, st := ms.Response(t, "/calendars/bernard/work/abcd1.ics").Prop(xml.Name{Space: "urn:x", Local: "tag"}); st != http.StatusOK || v.Text != "one" {
 		t.Fatalf("dead property in the REPORT: %d %v", st, v)
 	}
 }
@@ -431,8 +435,8 @@ func TestPropfindCalendarDataSelection(t *testing.T) {
 		if depth == "0" {
 			path += "abcd1.ics"
 		}
-		ms := e.do(t, "bernard", "PROPFIND", path, body, "Depth: "+depth).want(t, http.StatusMultiStatus).multistatus(t)
-		data, st := ms.response(t, "/calendars/bernard/work/abcd1.ics").prop(cName("calendar-data"))
+		ms := e.Do(t, "bernard", "PROPFIND", path, body, "Depth: "+depth).Want(t, http.StatusMultiStatus).Multistatus(t)
+		data, st := ms.Response(t, "/calendars/bernard/work/abcd1.ics").Prop(davtest.CName("calendar-data"))
 		if st != http.StatusOK || !strings.Contains(data.Text, "SUMMARY:Event #1") || strings.Contains(data.Text, "DTSTART") ||
 			strings.Contains(data.Text, "VTIMEZONE") {
 			t.Errorf("Depth %s: selected calendar-data (%d):\n%s", depth, st, data.Text)
@@ -440,7 +444,7 @@ func TestPropfindCalendarDataSelection(t *testing.T) {
 	}
 	bad := `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>` +
 		`<C:calendar-data content-type="application/json"/></D:prop></D:propfind>`
-	e.do(t, "bernard", "PROPFIND", "/calendars/bernard/work/", bad, "Depth: 1").condition(t, http.StatusForbidden, cName("supported-calendar-data"))
+	e.Do(t, "bernard", "PROPFIND", "/calendars/bernard/work/", bad, "Depth: 1").Condition(t, http.StatusForbidden, davtest.CName("supported-calendar-data"))
 }
 
 // TestCalendarQueryLimit: <C:limit><C:nresults>N</C:nresults> cuts the
@@ -458,11 +462,11 @@ func TestCalendarQueryLimit(t *testing.T) {
 		`<C:comp-filter name="VEVENT"><C:time-range start="20000101T000000Z"/></C:comp-filter>`,
 		`<C:comp-filter name="VEVENT"><C:prop-filter name="UID"/></C:comp-filter>`,
 	} {
-		query := func(limit string) *multistatus {
+		query := func(limit string) *davtest.Multistatus {
 			t.Helper()
-			return e.do(t, "bernard", "REPORT", cal, `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">`+
+			return e.Do(t, "bernard", "REPORT", cal, `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">`+
 				`<D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR">`+filter+`</C:comp-filter></C:filter>`+
-				limit+`</C:calendar-query>`, "Depth: 1").want(t, http.StatusMultiStatus).multistatus(t)
+				limit+`</C:calendar-query>`, "Depth: 1").Want(t, http.StatusMultiStatus).Multistatus(t)
 		}
 		all := names(t, query(""), true)
 		if len(all) != 3 {
@@ -471,15 +475,15 @@ func TestCalendarQueryLimit(t *testing.T) {
 		for n := 1; n <= len(all)+2; n++ {
 			ms := query(fmt.Sprintf("<C:limit><C:nresults>%d</C:nresults></C:limit>", n))
 			truncated := n < len(all)
-			wantTruncated(t, e, ms, cal, truncated)
+			davtest.WantTruncated(t, ms, cal, truncated)
 			objects := ms.Responses
 			if truncated {
 				if last := objects[len(objects)-1]; last.Href != cal {
-					t.Errorf("%s nresults %d: the 507 response is not the last one: %v", filter, n, ms.hrefs())
+					t.Errorf("%s nresults %d: the 507 response is not the last one: %v", filter, n, ms.Hrefs())
 				}
 				objects = objects[:len(objects)-1]
 			}
-			got := names(t, &multistatus{Responses: objects}, true)
+			got := names(t, &davtest.Multistatus{Responses: objects}, true)
 			if want := min(n, len(all)); len(got) != want {
 				t.Errorf("%s nresults %d: %d objects %v, want %d", filter, n, len(got), got, want)
 			}
