@@ -152,10 +152,8 @@ func componentSet(p dav.PropertyValue) ([]string, error) {
 		if c != dav.CalDAVName("comp") {
 			continue
 		}
-		for _, a := range p.ChildAttrs[i] {
-			if a.Name.Local == "name" {
-				names = append(names, a.Value)
-			}
+		if name, ok := dav.AttrIn(p.ChildAttrs[i], c.Space, "name"); ok {
+			names = append(names, name)
 		}
 	}
 	comps, err := ParseComponents(strings.Join(names, ","))

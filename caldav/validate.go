@@ -2,7 +2,6 @@ package caldav
 
 import (
 	"errors"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -115,9 +114,7 @@ func checkComponentSupported(comp string, allowed []string) (string, error) {
 }
 
 // precondition returns a 403 naming a CalDAV precondition (RFC 4791 1.3).
-func precondition(cond, format string, args ...any) *dav.Error {
-	return dav.NewError(http.StatusForbidden, dav.CalDAVName(cond), format, args...)
-}
+var precondition = dav.Preconditions(dav.NSCalDAV)
 
 // invalidData is precondition(valid-calendar-data, …).
 func invalidData(format string, args ...any) *dav.Error {

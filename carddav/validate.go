@@ -2,7 +2,6 @@ package carddav
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/emersion/go-vcard"
@@ -173,9 +172,7 @@ func cardKind(card vcard.Card) string {
 
 // precondition returns a 403 naming a CardDAV precondition (RFC 6352
 // 6.3.2.1).
-func precondition(cond, format string, args ...any) *dav.Error {
-	return dav.NewError(http.StatusForbidden, dav.CardDAVName(cond), format, args...)
-}
+var precondition = dav.Preconditions(dav.NSCardDAV)
 
 // invalidData is precondition(valid-address-data, …).
 func invalidData(format string, args ...any) *dav.Error {

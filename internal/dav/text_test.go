@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"encoding/xml"
 	"net/http"
 	"strings"
 	"testing"
@@ -54,6 +55,22 @@ func TestOtherCharset(t *testing.T) {
 		_, params := ParseMediaType(tc.contentType)
 		if got, other := OtherCharset(params); got != tc.want || other != tc.other {
 			t.Errorf("%s: %q, %v; want %q, %v", tc.contentType, got, other, tc.want, tc.other)
+		}
+	}
+}
+
+func TestPreconditions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		space string
+		want  string // the condition's namespace
+	}{
+		{NSCalDAV, "urn:ietf:params:xml:ns:caldav"},
+		{NSCardDAV, "urn:ietf:params:xml:ns:carddav"},
+	} {
+		e := Preconditions(tc.space)("valid-data", "bad %s", "thing")
+		if e.Status != http.StatusForbidden || e.Condition != (xml.Name{Space: tc.want, Local: "valid-data"}) || e.Message != "bad thing" {
+			t.Errorf("%s: %d %v %q", tc.space, e.Status, e.Condition, e.Message)
 		}
 	}
 }
