@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -316,7 +317,7 @@ func parseQueryTimezone(text string) (*ical.Calendar, *time.Location, error) {
 	}
 	for _, name := range []string{ical.PropTimezoneID, "X-LIC-LOCATION"} {
 		if p := tz.Props.Get(name); p != nil {
-			if loc := lookupTZID(p.Value); loc != nil {
+			if loc := ictime.LookupTZID(p.Value); loc != nil {
 				return cal, loc, nil
 			}
 		}
@@ -329,7 +330,7 @@ func parseQueryTimezone(text string) (*ical.Calendar, *time.Location, error) {
 // valid-timezone (RFC 7809 3.1.6).
 func parseTimezoneID(text string) (*time.Location, error) {
 	id := strings.TrimSpace(text)
-	if loc := lookupTZID(id); loc != nil {
+	if loc := ictime.LookupTZID(id); loc != nil {
 		return loc, nil
 	}
 	return nil, dav.NewError(http.StatusForbidden, dav.CalDAVName("valid-timezone"),

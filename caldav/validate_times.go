@@ -6,6 +6,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -25,7 +26,7 @@ import (
 // meant it, the object is refused too: a recurrence without DTSTART
 // (whose rule the engine cannot place), INTERVAL=0 (read as 1).
 func checkEvaluable(cal *ical.Calendar) error {
-	tc := newTimeContext(cal, nil)
+	tc := ictime.NewContext(cal, nil)
 	// Each property on its own first, so that the message names it.
 	if err := checkTimeValues(tc, cal.Component, ""); err != nil {
 		return err
@@ -57,7 +58,7 @@ var never = TimeRange{Start: time.Unix(0, 0).UTC(), End: time.Unix(0, 0).UTC()}
 // a prop-filter time-range reads (propertyOverlaps: DATE, DATE-TIME and
 // PERIOD values, each value of a list on its own) and every DURATION the
 // component parse reads. in names the parent for messages.
-func checkTimeValues(tc *timeContext, comp *ical.Component, in string) error {
+func checkTimeValues(tc *ictime.Context, comp *ical.Component, in string) error {
 	where := comp.Name
 	if in != "" && in != ical.CompCalendar {
 		where += " in " + in
@@ -65,22 +66,22 @@ func checkTimeValues(tc *timeContext, comp *ical.Component, in string) error {
 	for name, props := range comp.Props {
 		for i := range props {
 			p := props[i]
-			hit, err := tc.propertyOverlaps(&p, never)
+			hit, err := tc.PropertyOverlaps(&p, never)
 			if err != nil {
 				return refuseValue(where, name, err)
 			}
-			for _, s := range splitValues(p.Value) {
+			for _, s := range ictime.SplitValues(p.Value) {
 				if !hit {
 					break // every value read, without an error
 				}
 				one := p
 				one.Value = s
-				if _, err := tc.propertyOverlaps(&one, never); err != nil {
+				if _, err := tc.PropertyOverlaps(&one, never); err != nil {
 					return refuseValue(where, name, err)
 				}
 			}
 			if name == ical.PropDuration && readsDuration(comp, in) {
-				if _, err := parseICalDuration(p.Value); err != nil {
+				if _, err := ictime.ParseDuration(p.Value); err != nil {
 					return refuseValue(where, name, err)
 				}
 			}
@@ -110,7 +111,7 @@ func readsDuration(comp *ical.Component, in string) bool {
 // checkRecurrence applies the component parse of the time engine to a
 // VEVENT, VTODO or VJOURNAL (RRULE, EXRULE, RDATE, EXDATE, the times of
 // RFC 4791 9.9) and to its alarms' TRIGGER and REPEAT.
-func checkRecurrence(tc *timeContext, c *ical.Component) error {
+func checkRecurrence(tc *ictime.Context, c *ical.Component) error {
 	// The rules of a master, as parseComp reads them; an override's are
 	// ignored (it is one instance).
 	rules := []string{ical.PropRecurrenceRule, "EXRULE"}
@@ -119,20 +120,20 @@ func checkRecurrence(tc *timeContext, c *ical.Component) error {
 	}
 	for _, name := range rules {
 		for _, p := range c.Props.Values(name) {
-			r, err := parseRecur(p.Value)
+			zeroInterval, err := ictime.CheckRule(p.Value)
 			if err != nil {
 				return refuseValue(c.Name, name, err)
 			}
-			if r.zeroInterval {
+			if zeroInterval {
 				return invalidData("%s: %s %s: INTERVAL must be a positive integer (RFC 5545 3.3.10)", c.Name, name, dav.QuoteShort(p.Value))
 			}
 		}
 	}
-	ci, err := tc.info(c)
+	t, err := tc.Times(c)
 	if err != nil {
 		return invalidData("%s: %s", c.Name, errorMessage(err))
 	}
-	if !ci.hasStart {
+	if !t.HasStart {
 		// The engine reads no recurrence without a start (RFC 5545
 		// 3.8.2.4: DTSTART is required where RRULE is).
 		for _, name := range []string{ical.PropRecurrenceRule, "EXRULE", ical.PropRecurrenceDates} {
@@ -145,7 +146,7 @@ func checkRecurrence(tc *timeContext, c *ical.Component) error {
 		if a.Name != ical.CompAlarm {
 			continue
 		}
-		if _, _, err := tc.parseTrigger(a); err != nil {
+		if err := tc.CheckAlarm(a); err != nil {
 			return refuseValue("VALARM in "+c.Name, ical.PropTrigger, err)
 		}
 	}
@@ -156,8 +157,8 @@ func checkRecurrence(tc *timeContext, c *ical.Component) error {
 // the free-busy report, which takes FREEBUSY periods only in UTC as RFC
 // 5545 3.8.2.6 requires (parsePeriod) and would leave others out
 // without a word.
-func checkFreeBusyValues(tc *timeContext, c *ical.Component) error {
-	if _, err := tc.freeBusyInfo(c); err != nil {
+func checkFreeBusyValues(tc *ictime.Context, c *ical.Component) error {
+	if _, err := tc.Times(c); err != nil {
 		return invalidData("%s: %s", c.Name, errorMessage(err))
 	}
 	for _, p := range c.Props.Values(ical.PropFreeBusy) {
@@ -168,7 +169,7 @@ func checkFreeBusyValues(tc *timeContext, c *ical.Component) error {
 			if _, ok := parsePeriod(v); ok {
 				continue
 			}
-			s, e, err := tc.period(&p, strings.TrimSpace(v))
+			s, e, err := tc.Period(&p, strings.TrimSpace(v))
 			if err == nil && !e.After(s) {
 				continue // an empty period: busy at no time, for both readers
 			}

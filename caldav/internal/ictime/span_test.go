@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 import (
 	"errors"
@@ -141,19 +141,19 @@ func genTimeObject(rnd *rand.Rand) string {
 // inSpan reports whether the range tr, closed at both ends, meets the
 // inclusive span [s, e] (zero ends unbounded): the SQL pre-filter's test,
 // span && tstzrange(S, E, '[]').
-func inSpan(tr TimeRange, s, e time.Time) bool {
+func inSpan(tr Range, s, e time.Time) bool {
 	return (s.IsZero() || tr.End.IsZero() || !tr.End.Before(s)) && (e.IsZero() || tr.Start.IsZero() || !tr.Start.After(e))
 }
 
 // randomRange returns a range around t: seconds to months long, now and
 // then open at one end.
-func randomRange(rnd *rand.Rand, t time.Time) TimeRange {
+func randomRange(rnd *rand.Rand, t time.Time) Range {
 	a := t.Add(time.Duration(rnd.Int63n(int64(800*24*time.Hour))) - 400*24*time.Hour).Truncate(time.Minute)
 	if rnd.Intn(3) == 0 {
 		a = t.Add(time.Duration(rnd.Intn(200)-100) * time.Hour)
 	}
 	l := []time.Duration{time.Second, time.Minute, time.Hour, 24 * time.Hour, 31 * 24 * time.Hour}[rnd.Intn(5)]
-	tr := TimeRange{a, a.Add(time.Duration(1+rnd.Intn(3)) * l)}
+	tr := Range{a, a.Add(time.Duration(1+rnd.Intn(3)) * l)}
 	switch rnd.Intn(12) {
 	case 0:
 		tr.Start = time.Time{}
@@ -164,10 +164,10 @@ func randomRange(rnd *rand.Rand, t time.Time) TimeRange {
 }
 
 // checkSpanHolds fails if some component or alarm of cal matches a range
-// that misses objectSpan(cal), for any of the floating zones.
-func checkSpanHolds(t *testing.T, cal *ical.Calendar, body string, ranges []TimeRange) (matches int) {
+// that misses ObjectSpan(cal), for any of the floating zones.
+func checkSpanHolds(t *testing.T, cal *ical.Calendar, body string, ranges []Range) (matches int) {
 	t.Helper()
-	s, e, err := objectSpan(cal)
+	s, e, err := ObjectSpan(cal)
 	if err != nil {
 		return 0 // malformed: the caller stores an unbounded span
 	}
@@ -176,12 +176,12 @@ func checkSpanHolds(t *testing.T, cal *ical.Calendar, body string, ranges []Time
 		if zn != "" {
 			loc, _ = time.LoadLocation(zn)
 		}
-		tc := newTimeContext(cal, loc)
+		tc := NewContext(cal, loc)
 		for _, tr := range ranges {
 			for _, c := range cal.Children {
-				ok, err := tc.componentOverlaps(c, tr)
-				if err != nil && !errors.Is(err, errTooComplex) {
-					t.Fatalf("componentOverlaps: %v", err)
+				ok, err := tc.ComponentOverlaps(c, tr)
+				if err != nil && !errors.Is(err, ErrTooComplex) {
+					t.Fatalf("ComponentOverlaps: %v", err)
 				}
 				if ok {
 					matches++
@@ -193,9 +193,9 @@ func checkSpanHolds(t *testing.T, cal *ical.Calendar, body string, ranges []Time
 					if a.Name != "VALARM" {
 						continue
 					}
-					ok, err := tc.alarmOverlaps(c, a, tr)
-					if err != nil && !errors.Is(err, errTooComplex) {
-						t.Fatalf("alarmOverlaps: %v", err)
+					ok, err := tc.AlarmOverlaps(c, a, tr)
+					if err != nil && !errors.Is(err, ErrTooComplex) {
+						t.Fatalf("AlarmOverlaps: %v", err)
 					}
 					if ok {
 						matches++
@@ -221,11 +221,11 @@ func TestObjectSpanProperty(t *testing.T) {
 	for range n {
 		body := genTimeObject(rnd)
 		cal := tcal(t, body)
-		s, e, err := objectSpan(cal)
+		s, e, err := ObjectSpan(cal)
 		if err != nil {
-			t.Fatalf("objectSpan: %v\n%s", err, body)
+			t.Fatalf("ObjectSpan: %v\n%s", err, body)
 		}
-		var ranges []TimeRange
+		var ranges []Range
 		for i := range 40 {
 			center := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 			switch {
@@ -263,13 +263,13 @@ func TestObjectSpan(t *testing.T) {
 		{"journal without date", "BEGIN:VJOURNAL\nUID:a\nEND:VJOURNAL", "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, e, err := objectSpan(tcal(t, tt.body))
+			s, e, err := ObjectSpan(tcal(t, tt.body))
 			if err != nil || !s.Equal(ut(t, tt.start)) || !e.Equal(ut(t, tt.end)) {
 				t.Errorf("got [%v, %v] %v, want [%s, %s]", s, e, err, tt.start, tt.end)
 			}
 		})
 	}
-	if _, _, err := objectSpan(tcal(t, "BEGIN:VEVENT\nUID:a\nDTSTART:2026-01-10\nEND:VEVENT")); err == nil {
+	if _, _, err := ObjectSpan(tcal(t, "BEGIN:VEVENT\nUID:a\nDTSTART:2026-01-10\nEND:VEVENT")); err == nil {
 		t.Error("malformed DTSTART: no error")
 	}
 }
