@@ -95,7 +95,7 @@ type recurRule struct {
 	wkst                       time.Weekday
 
 	// zeroInterval: INTERVAL=0, which RFC 5545 3.3.10 does not allow.
-	// Stored rules read it as 1; PUT refuses it (validate_times.go).
+	// Stored rules read it as 1; PUT refuses it (CheckRule).
 	zeroInterval bool
 }
 

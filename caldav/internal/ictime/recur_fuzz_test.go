@@ -13,11 +13,11 @@ import (
 	"github.com/pgdav/pgdav/caldav/internal/ictime/ictimetest"
 )
 
-// FuzzTimeEngine runs the time engine over decoded random iCalendar
-// (STYLE.md G17): ComponentOverlaps, AlarmOverlaps, PropertyOverlaps,
-// instances and ObjectSpan must not panic nor run away (every question
-// is bounded by maxRecurWork, every object by maxObjectWork), and
-// whatever matches must lie in the span.
+// FuzzTimeEngine runs the time engine over decoded random iCalendar:
+// ComponentOverlaps, AlarmOverlaps, PropertyOverlaps, Instances and
+// ObjectSpan must not panic nor run away (every question is bounded by
+// maxRecurWork, every object by maxObjectWork), and whatever matches must
+// lie in the span.
 func FuzzTimeEngine(f *testing.F) {
 	for _, dir := range []string{"testdata", caldavTestdata} {
 		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {

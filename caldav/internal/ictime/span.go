@@ -31,9 +31,9 @@ func (a *spanAcc) add(t time.Time) {
 	a.any = true
 }
 
-// ObjectSpan returns the span of the whole resource for the SQL index
-// (STYLE.md G14): from the earliest instance start to the latest instance
-// end over all its components, and whatever else RFC 4791 9.9 could match
+// ObjectSpan returns the span of the whole resource for the SQL index:
+// from the earliest instance start to the latest instance end over all
+// its components, and whatever else RFC 4791 9.9 could match
 // (VALARM triggers, also those before their event; a VTODO's CREATED and
 // COMPLETED). The span is inclusive at both ends, and the SQL pre-filter
 // tests it against the query range closed at both ends too, which finds
