@@ -317,7 +317,7 @@ func componentDuration(tc *ictime.Context, c *ical.Component) (time.Duration, er
 
 // limitFreeBusySet applies CALDAV:limit-freebusy-set (RFC 4791 9.6.7) to
 // a VCALENDAR: in VFREEBUSY components, FREEBUSY periods that do not
-// overlap tr (tc.propertyOverlaps, the CALDAV:time-range logic) are
+// overlap tr (tc.PropertyOverlaps, the CALDAV:time-range logic) are
 // dropped, and FREEBUSY properties left without a period. Periods are
 // kept whole, not clipped. A period the time engine cannot read is
 // kept. changed reports whether anything was dropped.

@@ -16,11 +16,11 @@ import (
 //
 // A comp-filter matches when some component of its name among the
 // children of the enclosing component passes all its tests: its
-// time-range (tc.componentOverlaps, or tc.alarmOverlaps for a VALARM
+// time-range (tc.ComponentOverlaps, or tc.AlarmOverlaps for a VALARM
 // inside its parent), its prop-filters and its nested comp-filters; with
 // is-not-defined, when there is no such component. A prop-filter
 // matches when some property of its name passes its time-range
-// (tc.propertyOverlaps) or text-match and all its param-filters; a
+// (tc.PropertyOverlaps) or text-match and all its param-filters; a
 // param-filter when some value of the parameter passes its text-match.
 // Text is compared after resolving the escapes of RFC 5545 TEXT values
 // (and the ^-escapes of RFC 6868 in parameter values); for the list

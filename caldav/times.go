@@ -41,7 +41,7 @@ func storedTimes(cal *ical.Calendar, now time.Time, floating *time.Location) *ba
 }
 
 // zoneKey names a floating zone for backend.ObjectTimes.Zone: the IANA
-// name of a location (lookupTZID gives only those; "UTC" for time.UTC).
+// name of a location (ictime.LookupTZID gives only those; "UTC" for time.UTC).
 func zoneKey(loc *time.Location) string {
 	if loc == nil {
 		return time.UTC.String()

@@ -90,7 +90,7 @@ func timezoneID(text string) string {
 // timezoneForID is the calendar-timezone value that setting
 // calendar-timezone-id to id stores (RFC 7809 5.2: either property may be
 // set, and the other then describes the same zone): a VCALENDAR with the
-// VTIMEZONE of the zone lookupTZID finds for id (IANA, Windows or
+// VTIMEZONE of the zone ictime.LookupTZID finds for id (IANA, Windows or
 // vendor-prefixed names), under its IANA name. An empty id clears both;
 // an unknown one is 403 valid-timezone, the precondition RFC 7809 names
 // for a time zone identifier the server does not know.

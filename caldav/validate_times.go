@@ -15,8 +15,8 @@ import (
 // must be able to answer (RFC 4791 5.3.2.1 valid-calendar-data: the
 // server decides what it can read). It does not judge by rules of its
 // own: it runs the time engine's parsers, the functions the queries call
-// (propertyOverlaps, the component parse behind componentOverlaps,
-// instances and objectSpan, parseTrigger, parsePeriod of free-busy),
+// (PropertyOverlaps, the component parse behind ComponentOverlaps,
+// Instances and ObjectSpan, the alarm reader, parsePeriod of free-busy),
 // over every value a query can make them read, and fails with the first
 // error they report, named by component and property. Objects written
 // before are still read as leniently as before; this only keeps new ones
@@ -43,19 +43,19 @@ func checkEvaluable(cal *ical.Calendar) error {
 			return err
 		}
 	}
-	// objectSpan, the one reader left, meets no error these did not:
+	// ObjectSpan, the one reader left, meets no error these did not:
 	// TestValidatedObjectsEvaluate and FuzzValidateObject hold that.
 	return nil
 }
 
 // never is an empty time-range: no value overlaps it, so
-// propertyOverlaps reads every value of a property before it answers,
+// PropertyOverlaps reads every value of a property before it answers,
 // except a period spanning its instant, which is then read value by
 // value.
 var never = TimeRange{Start: time.Unix(0, 0).UTC(), End: time.Unix(0, 0).UTC()}
 
 // checkTimeValues checks, in comp and its subcomponents, every value that
-// a prop-filter time-range reads (propertyOverlaps: DATE, DATE-TIME and
+// a prop-filter time-range reads (PropertyOverlaps: DATE, DATE-TIME and
 // PERIOD values, each value of a list on its own) and every DURATION the
 // component parse reads. in names the parent for messages.
 func checkTimeValues(tc *ictime.Context, comp *ical.Component, in string) error {
@@ -96,8 +96,8 @@ func checkTimeValues(tc *ictime.Context, comp *ical.Component, in string) error 
 }
 
 // readsDuration reports whether the engine reads DURATION in comp: in a
-// VEVENT, VTODO or VJOURNAL (parseComp), and in their alarms when REPEAT
-// is beside it (parseTrigger).
+// VEVENT, VTODO or VJOURNAL (Times), and in their alarms when REPEAT
+// is beside it (CheckAlarm).
 func readsDuration(comp *ical.Component, in string) bool {
 	switch comp.Name {
 	case ical.CompEvent, ical.CompToDo, ical.CompJournal:
@@ -112,7 +112,7 @@ func readsDuration(comp *ical.Component, in string) bool {
 // VEVENT, VTODO or VJOURNAL (RRULE, EXRULE, RDATE, EXDATE, the times of
 // RFC 4791 9.9) and to its alarms' TRIGGER and REPEAT.
 func checkRecurrence(tc *ictime.Context, c *ical.Component) error {
-	// The rules of a master, as parseComp reads them; an override's are
+	// The rules of a master, as the engine reads them; an override's are
 	// ignored (it is one instance).
 	rules := []string{ical.PropRecurrenceRule, "EXRULE"}
 	if c.Props.Get(ical.PropRecurrenceID) != nil {
