@@ -6,6 +6,21 @@ import (
 	"github.com/emersion/go-ical"
 )
 
+// NewSpanContext prepares evaluation of cal with answers that hold for
+// every floating zone (ObjectSpan, and the counts PUT limits): floating
+// DATE-TIMEs and DATE values are read in UTC, and an EXDATE or
+// RECURRENCE-ID whose match depends on the floating zone removes no
+// instance, so bounds and counts are upper bounds.
+func NewSpanContext(cal *ical.Calendar) *Context {
+	tc := NewContext(cal, nil)
+	tc.spanMode = true
+	return tc
+}
+
+// Floats reports whether a floating DATE-TIME or a DATE value has been
+// read: the answers so far then hold only in the context's floating zone.
+func (tc *Context) Floats() bool { return tc.sawFloating }
+
 // Times is what the engine read of one component's own times.
 type Times struct {
 	// HasStart: the component has a DTSTART (or, for an override, a

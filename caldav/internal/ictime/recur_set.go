@@ -162,20 +162,6 @@ func (tc *Context) info(comp *ical.Component) (*compInfo, error) {
 	return tc.infos[comp], tc.errs[comp]
 }
 
-// unescapeUID resolves the escapes of a TEXT value (RFC 5545 3.3.11),
-// so that UIDs written with different escapes name one recurrence set,
-// as caldav's own UID checks read them. A UID without a backslash
-// (nearly every one) is returned as it is, without allocating: the key
-// is built for every component of every object a query reads.
-func unescapeUID(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	return textEscapes.Replace(s)
-}
-
-var textEscapes = strings.NewReplacer(`\\`, `\`, `\;`, ";", `\,`, ",", `\n`, "\n", `\N`, "\n")
-
 func (tc *Context) addToGroup(g *recurGroup, c *ical.Component) {
 	ci, err := tc.parseComp(c)
 	ci.group = g

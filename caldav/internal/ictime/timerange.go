@@ -87,21 +87,6 @@ func NewContext(cal *ical.Calendar, floating *time.Location) *Context {
 	return tc
 }
 
-// NewSpanContext prepares evaluation of cal with answers that hold for
-// every floating zone (ObjectSpan, and the counts PUT limits): floating
-// DATE-TIMEs and DATE values are read in UTC, and an EXDATE or
-// RECURRENCE-ID whose match depends on the floating zone removes no
-// instance, so bounds and counts are upper bounds.
-func NewSpanContext(cal *ical.Calendar) *Context {
-	tc := NewContext(cal, nil)
-	tc.spanMode = true
-	return tc
-}
-
-// Floats reports whether a floating DATE-TIME or a DATE value has been
-// read: the answers so far then hold only in the context's floating zone.
-func (tc *Context) Floats() bool { return tc.sawFloating }
-
 // value reads one DATE or DATE-TIME value s of property p. The form of
 // the value decides (a VALUE parameter that contradicts it is ignored);
 // a TZID that neither a VTIMEZONE nor the zone tables know makes the
