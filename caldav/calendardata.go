@@ -7,6 +7,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -323,7 +324,7 @@ func (cd *calendarDataRequest) render(data []byte, floating *time.Location) (str
 	if err != nil {
 		return "", err
 	}
-	tc := newTimeContext(cal, floating)
+	tc := ictime.NewContext(cal, floating)
 	root := cal.Component
 	changed := false
 	if cd.limitFreeBusy != nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 )
 
 // recurrenceProps define a recurrence set (RFC 5545 3.8.5); an expanded
@@ -51,15 +53,15 @@ func recurringMaster(cal, c *ical.Component) *ical.Component {
 // its DATE-TIME values in UTC; VTIMEZONEs go. Components that do not
 // recur, orphan overrides and VFREEBUSY stay if they overlap tr; other
 // components (X- ones) stay with their times in UTC. An object whose
-// expansion over tr would list more than maxInstances instances, or
+// expansion over tr would list more than ictime.MaxInstances instances, or
 // cost more than the engine's budget, is returned unexpanded.
-func expandRecurrences(tc *timeContext, cal *ical.Component, tr TimeRange, floating *time.Location) (*ical.Component, error) {
+func expandRecurrences(tc *ictime.Context, cal *ical.Component, tr TimeRange, floating *time.Location) (*ical.Component, error) {
 	out := &ical.Component{Name: cal.Name, Props: cal.Props}
 	size, sizes := 0, map[*ical.Component]int{}
 	keepIfOverlaps := func(c *ical.Component) error {
-		ok, err := tc.componentOverlaps(c, tr)
+		ok, err := tc.ComponentOverlaps(c, tr)
 		if err != nil {
-			return fmt.Errorf("%s: %w", c.Name, err)
+			return fmt.Errorf("%s: %w", c.Name, engineError(err))
 		}
 		if ok {
 			out.Children = append(out.Children, standalone(tc, c))
@@ -77,7 +79,7 @@ func expandRecurrences(tc *timeContext, cal *ical.Component, tr TimeRange, float
 			} // else: the master's instances include it
 		case isRecurrenceType(c.Name) && isRecurring(c):
 			tooBig := false
-			err = tc.instances(c, tr, func(in instance) bool {
+			err = tc.Instances(c, tr, func(in ictime.Instance) bool {
 				if size += instanceSize(sizes, c, in); size > maxExpandBytes {
 					tooBig = true
 					return false
@@ -85,14 +87,14 @@ func expandRecurrences(tc *timeContext, cal *ical.Component, tr TimeRange, float
 				out.Children = append(out.Children, instanceComponent(tc, c, in, floating))
 				return true
 			})
-			if tooBig || errors.Is(err, errTooComplex) {
+			if tooBig || errors.Is(err, ictime.ErrTooComplex) {
 				// More instances than one answer lists, or beyond the
 				// budget: the object is answered without expansion, as
 				// stored (docs/compatibility.md).
 				return cal, nil
 			}
 			if err != nil {
-				err = fmt.Errorf("%s: %w", c.Name, err)
+				err = fmt.Errorf("%s: %w", c.Name, engineError(err))
 			}
 		case isRecurrenceType(c.Name) || c.Name == ical.CompFreeBusy:
 			err = keepIfOverlaps(c)
@@ -113,7 +115,7 @@ const maxExpandBytes = 8 << 20
 
 // instanceSize estimates the text of instance in of master, caching the
 // size of each source component in sizes.
-func instanceSize(sizes map[*ical.Component]int, master *ical.Component, in instance) int {
+func instanceSize(sizes map[*ical.Component]int, master *ical.Component, in ictime.Instance) int {
 	src := in.Comp
 	if src == nil {
 		src = master
@@ -149,7 +151,7 @@ func componentSize(c *ical.Component) int {
 // override when there is one, else master with the instance's start and
 // end. The times of an all-day instance are midnights in floating, the
 // zone DATE values were resolved in.
-func instanceComponent(tc *timeContext, master *ical.Component, in instance, floating *time.Location) *ical.Component {
+func instanceComponent(tc *ictime.Context, master *ical.Component, in ictime.Instance, floating *time.Location) *ical.Component {
 	src := in.Comp
 	if src == nil {
 		src = master
@@ -171,7 +173,7 @@ func instanceComponent(tc *timeContext, master *ical.Component, in instance, flo
 
 // standalone returns a copy of c without recurrence properties and with
 // every DATE-TIME that has a TZID, or floats, in UTC (RFC 4791 9.6.5).
-func standalone(tc *timeContext, c *ical.Component) *ical.Component {
+func standalone(tc *ictime.Context, c *ical.Component) *ical.Component {
 	c = cloneComponent(c)
 	for _, name := range recurrenceProps {
 		delete(c.Props, name)
@@ -187,7 +189,7 @@ var floatingProps = []string{ical.PropDateTimeStart, ical.PropDateTimeEnd, ical.
 // toUTC rewrites, in c and its subcomponents, the DATE-TIME values with
 // a TZID parameter and the floating ones of floatingProps as UTC.
 // Values the time engine cannot read, and DATE values, stay as written.
-func toUTC(tc *timeContext, c *ical.Component) {
+func toUTC(tc *ictime.Context, c *ical.Component) {
 	for name, props := range c.Props {
 		for i := range props {
 			p := &props[i]
@@ -196,7 +198,7 @@ func toUTC(tc *timeContext, c *ical.Component) {
 			if !tzid && !floating || strings.ContainsAny(p.Value, ",/") {
 				continue
 			}
-			t, allDay, err := tc.resolve(p)
+			t, allDay, err := tc.Resolve(p)
 			switch {
 			case err != nil:
 				continue
@@ -239,14 +241,14 @@ func setTimeProp(c *ical.Component, name string, t time.Time, allDay bool, float
 // master's duration), or their RECURRENCE-ID has RANGE=THISANDFUTURE
 // and starts before the end of tr. changed reports whether any was
 // dropped.
-func limitRecurrenceSet(tc *timeContext, cal *ical.Component, tr TimeRange) (*ical.Component, bool, error) {
+func limitRecurrenceSet(tc *ictime.Context, cal *ical.Component, tr TimeRange) (*ical.Component, bool, error) {
 	out := &ical.Component{Name: cal.Name, Props: cal.Props}
 	changed := false
 	for _, c := range cal.Children {
 		if isRecurrenceType(c.Name) && isOverride(c) {
 			keep, err := overrideImpacts(tc, cal, c, tr)
 			if err != nil {
-				return nil, false, fmt.Errorf("%s: %w", c.Name, err)
+				return nil, false, fmt.Errorf("%s: %w", c.Name, engineError(err))
 			}
 			if !keep {
 				changed = true
@@ -259,12 +261,12 @@ func limitRecurrenceSet(tc *timeContext, cal *ical.Component, tr TimeRange) (*ic
 }
 
 // overrideImpacts reports whether override c impacts tr (RFC 4791 7.6).
-func overrideImpacts(tc *timeContext, cal, c *ical.Component, tr TimeRange) (bool, error) {
-	if ok, err := tc.componentOverlaps(c, tr); err != nil || ok {
+func overrideImpacts(tc *ictime.Context, cal, c *ical.Component, tr TimeRange) (bool, error) {
+	if ok, err := tc.ComponentOverlaps(c, tr); err != nil || ok {
 		return ok, err
 	}
 	rid := c.Props.Get(ical.PropRecurrenceID)
-	orig, _, err := tc.resolve(rid)
+	orig, _, err := tc.Resolve(rid)
 	if err != nil {
 		return false, err
 	}
@@ -279,24 +281,24 @@ func overrideImpacts(tc *timeContext, cal, c *ical.Component, tr TimeRange) (boo
 	if err != nil {
 		return false, err
 	}
-	return tr.overlaps(orig, orig.Add(d)), nil
+	return tr.Overlaps(orig, orig.Add(d)), nil
 }
 
 // componentDuration is how long an instance of c lasts: DTEND or DUE
 // minus DTSTART, or DURATION; else a day for a DATE start and nothing
 // for a DATE-TIME one (RFC 4791 9.9).
-func componentDuration(tc *timeContext, c *ical.Component) (time.Duration, error) {
+func componentDuration(tc *ictime.Context, c *ical.Component) (time.Duration, error) {
 	startProp := c.Props.Get(ical.PropDateTimeStart)
 	if startProp == nil {
 		return 0, nil
 	}
-	start, allDay, err := tc.resolve(startProp)
+	start, allDay, err := tc.Resolve(startProp)
 	if err != nil {
 		return 0, err
 	}
 	for _, name := range []string{ical.PropDateTimeEnd, ical.PropDue} {
 		if p := c.Props.Get(name); p != nil {
-			end, _, err := tc.resolve(p)
+			end, _, err := tc.Resolve(p)
 			if err != nil {
 				return 0, err
 			}
@@ -304,8 +306,8 @@ func componentDuration(tc *timeContext, c *ical.Component) (time.Duration, error
 		}
 	}
 	if p := c.Props.Get(ical.PropDuration); p != nil {
-		d, err := parseICalDuration(p.Value) // the engine's reading, which PUT checks
-		return max(d.approx(), 0), err
+		d, err := ictime.ParseDuration(p.Value) // the engine's reading, which PUT checks
+		return max(d, 0), err
 	}
 	if allDay {
 		return 24 * time.Hour, nil
@@ -315,11 +317,11 @@ func componentDuration(tc *timeContext, c *ical.Component) (time.Duration, error
 
 // limitFreeBusySet applies CALDAV:limit-freebusy-set (RFC 4791 9.6.7) to
 // a VCALENDAR: in VFREEBUSY components, FREEBUSY periods that do not
-// overlap tr (tc.propertyOverlaps, the CALDAV:time-range logic) are
+// overlap tr (tc.PropertyOverlaps, the CALDAV:time-range logic) are
 // dropped, and FREEBUSY properties left without a period. Periods are
 // kept whole, not clipped. A period the time engine cannot read is
 // kept. changed reports whether anything was dropped.
-func limitFreeBusySet(tc *timeContext, cal *ical.Component, tr TimeRange) (*ical.Component, bool) {
+func limitFreeBusySet(tc *ictime.Context, cal *ical.Component, tr TimeRange) (*ical.Component, bool) {
 	out := &ical.Component{Name: cal.Name, Props: cal.Props}
 	changed := false
 	for _, c := range cal.Children {
@@ -335,14 +337,14 @@ func limitFreeBusySet(tc *timeContext, cal *ical.Component, tr TimeRange) (*ical
 
 // limitFreeBusyPeriods returns c with the FREEBUSY periods outside tr
 // removed; ok is false when none is.
-func limitFreeBusyPeriods(tc *timeContext, c *ical.Component, tr TimeRange) (*ical.Component, bool) {
+func limitFreeBusyPeriods(tc *ictime.Context, c *ical.Component, tr TimeRange) (*ical.Component, bool) {
 	var kept []ical.Prop
 	changed := false
 	for _, p := range c.Props[ical.PropFreeBusy] {
 		var periods []string
 		for _, period := range strings.Split(p.Value, ",") {
 			one := ical.Prop{Name: p.Name, Params: p.Params, Value: period}
-			if ok, err := tc.propertyOverlaps(&one, tr); err == nil && !ok {
+			if ok, err := tc.PropertyOverlaps(&one, tr); err == nil && !ok {
 				changed = true
 				continue
 			}

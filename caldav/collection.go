@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -222,7 +223,7 @@ func (*Type) ValidateObject(data []byte, contentType string, c *backend.Collecti
 // computed the span is unbounded, so the object stays a candidate of
 // every time-range query and the exact evaluator decides.
 func indexSpan(cal *ical.Calendar) *backend.Span {
-	start, end, err := objectSpan(cal)
+	start, end, err := ictime.ObjectSpan(cal)
 	if err != nil {
 		return &backend.Span{}
 	}

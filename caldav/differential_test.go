@@ -12,6 +12,7 @@ import (
 
 	"github.com/pgdav/pgdav/backend"
 	"github.com/pgdav/pgdav/backend/backendtest"
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 )
 
 // TestTimeRangeIndexIsExact is the differential test of RFC 4791 9.9 over
@@ -94,7 +95,7 @@ func TestTimeRangeIndexIsExact(t *testing.T) {
 
 		want := map[string]bool{}
 		for name, cal := range parsed {
-			ok, err := filter.matches(newTimeContext(cal, floating), cal)
+			ok, err := filter.matches(ictime.NewContext(cal, floating), cal)
 			if err != nil {
 				t.Fatalf("exact evaluation of %s: %v", name, err)
 			}
@@ -120,7 +121,7 @@ func TestTimeRangeIndexIsExact(t *testing.T) {
 					return nil
 				}
 				cal := parsed[o.Name]
-				ok, err := filter.matches(newTimeContext(cal, floating), cal)
+				ok, err := filter.matches(ictime.NewContext(cal, floating), cal)
 				if ok {
 					got[o.Name] = true
 				}
@@ -164,7 +165,7 @@ func checkFreeBusy(t *testing.T, store *backend.Store, collID int64, parsed map[
 	t.Helper()
 	want := map[string][]period{}
 	for _, cal := range parsed {
-		if err := collectBusy(newTimeContext(cal, floating), cal, tr, want); err != nil {
+		if err := collectBusy(ictime.NewContext(cal, floating), cal, tr, want); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -172,7 +173,7 @@ func checkFreeBusy(t *testing.T, store *backend.Store, collID int64, parsed map[
 	bt, err := store.FreeBusy(t.Context(), collID, []string{"VEVENT", "VFREEBUSY"},
 		backend.Interval{Start: tr.Start, End: tr.End}, zoneKey(floating), func(o backend.Object) error {
 			cal := parsed[o.Name]
-			return collectBusy(newTimeContext(cal, floating), cal, tr, got)
+			return collectBusy(ictime.NewContext(cal, floating), cal, tr, got)
 		})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -62,7 +63,7 @@ var errNoExpansion = errors.New("no stored expansion")
 // expandRecurrences with floating as the zone of floating times: like the
 // times it is stored with, it answers only queries in that zone.
 func buildExpansion(cal *ical.Calendar, within TimeRange, floating *time.Location) (*expansion, error) {
-	tc := newTimeContext(cal, floating)
+	tc := ictime.NewContext(cal, floating)
 	head := encodeICalendar(&ical.Component{Name: cal.Name, Props: cal.Props})
 	x := &expansion{within: within, header: strings.TrimSuffix(head, "END:"+cal.Name+"\r\n")}
 	addText := func(s string) int {
@@ -85,8 +86,8 @@ func buildExpansion(cal *ical.Calendar, within TimeRange, floating *time.Locatio
 		case isRecurrenceType(c.Name) && isRecurring(c):
 			templates := map[*ical.Component]int{}
 			var failed error
-			err := tc.instances(c, within, func(in instance) bool {
-				if c.Name == ical.CompToDo && !todoIsPeriod(tc, in) {
+			err := tc.Instances(c, within, func(in ictime.Instance) bool {
+				if c.Name == ical.CompToDo && !tc.TodoIsPeriod(in) {
 					failed = errNoExpansion // a 9.9 row that is not an overlap
 					return false
 				}
@@ -133,18 +134,17 @@ func buildExpansion(cal *ical.Calendar, within TimeRange, floating *time.Locatio
 				return nil, err
 			}
 		case isRecurrenceType(c.Name):
-			ci, err := tc.info(c)
+			o, err := tc.Times(c)
 			if err != nil {
 				return nil, err
 			}
-			o := ci.ownOcc()
 			switch {
-			case c.Name == ical.CompToDo && !todoIsPeriod(tc, instance{Start: o.start, End: o.end, Comp: c}):
+			case c.Name == ical.CompToDo && !tc.TodoIsPeriod(ictime.Instance{Start: o.Start, End: o.End, Comp: c}):
 				return nil, errNoExpansion // a 9.9 row that is not an overlap
-			case !ci.hasStart:
+			case !o.HasStart:
 				continue // a VEVENT or VJOURNAL without DTSTART matches no range (RFC 4791 9.9)
 			}
-			x.items = append(x.items, expansionItem{text: addText(encodeICalendar(standalone(tc, c))), start: o.start, end: o.end})
+			x.items = append(x.items, expansionItem{text: addText(encodeICalendar(standalone(tc, c))), start: o.Start, end: o.End})
 		default: // X- components; VFREEBUSY has no stored times
 			if c.Name == ical.CompFreeBusy {
 				return nil, errNoExpansion
@@ -152,13 +152,13 @@ func buildExpansion(cal *ical.Calendar, within TimeRange, floating *time.Locatio
 			x.items = append(x.items, expansionItem{text: addText(encodeICalendar(standalone(tc, c))), always: true})
 		}
 	}
-	x.floats = tc.sawFloating
+	x.floats = tc.Floats()
 	return x, nil
 }
 
 // instanceTemplate renders an instance of src as instanceComponent does,
 // with markers for its times.
-func instanceTemplate(tc *timeContext, src *ical.Component, in instance) (string, error) {
+func instanceTemplate(tc *ictime.Context, src *ical.Component, in ictime.Instance) (string, error) {
 	c := standalone(tc, src)
 	set := func(name, marker string) {
 		p := ical.NewProp(name)
@@ -273,6 +273,14 @@ func escapeTemplate(s string) string {
 }
 
 var errBadExpansion = errors.New("malformed stored expansion")
+
+// cmpErr is first, or err when there is no first.
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
 
 // storedExpansion is a stored expansion read in place.
 type storedExpansion struct {

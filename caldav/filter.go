@@ -365,7 +365,7 @@ func invalidFilter(format string, args ...any) error {
 //   - span: a range a matching object's span must overlap: the hull of
 //     the time-ranges of the second-level comp-filters that have one, or
 //     of a VALARM comp-filter nested in one (an object's span covers its
-//     alarm triggers, caldav/span.go); nil when there is none. Each of
+//     alarm triggers, ictime.ObjectSpan); nil when there is none. Each of
 //     them is a necessary condition, so the hull is one too.
 //   - exact: true when the components alone decide: second-level filters
 //     on component names only, no time-range, prop-filter or

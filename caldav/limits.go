@@ -8,25 +8,19 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
-// The limits a calendar collection advertises (RFC 4791 5.2.6–5.2.8) and
+// The limits a calendar collection advertises (RFC 4791 5.2.6–5.2.9) and
 // PUT enforces with their preconditions (5.3.2.1). They are what the time
 // engine can answer for: values it can write back as iCalendar (years
-// 0001–9999 in UTC; instances end in 9999, maxRecurYear) and recurrence
-// sets it can walk within its budget (recur_budget.go). Attendees have
-// their own limit (limits_attendees.go).
+// 0001–9999 in UTC; instances end in 9999, ictime.MaxYear) and recurrence
+// sets it can walk within its budget (ictime.CountInstances). Attendees
+// have their own limit (limits_attendees.go).
 var (
 	minDateTime = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
-	maxDateTime = time.Date(maxRecurYear, time.December, 31, 23, 59, 59, 0, time.UTC)
-)
-
-// Floating times and DATEs are read in a zone chosen at query time, from
-// UTC-12 to UTC+14: they must fit the limits in every one.
-const (
-	maxEastOffset = 14 * time.Hour
-	maxWestOffset = 12 * time.Hour
+	maxDateTime = time.Date(ictime.MaxYear, time.December, 31, 23, 59, 59, 0, time.UTC)
 )
 
 // Names of the limit preconditions (RFC 4791 5.3.2.1).
@@ -44,20 +38,20 @@ func limitProps() []dav.LiveProp {
 	return []dav.LiveProp{
 		{Name: dav.CalDAVName(condMinDateTime), Protected: true, Value: value(utcValue(minDateTime))},
 		{Name: dav.CalDAVName(condMaxDateTime), Protected: true, Value: value(utcValue(maxDateTime))},
-		{Name: dav.CalDAVName(condMaxInstances), Protected: true, Value: value(strconv.Itoa(maxInstances))},
+		{Name: dav.CalDAVName(condMaxInstances), Protected: true, Value: value(strconv.Itoa(ictime.MaxInstances))},
 		{Name: dav.CalDAVName(condMaxAttendees), Protected: true, Value: value(strconv.Itoa(maxAttendeesPerInstance))},
 	}
 }
 
 // checkLimits refuses what the time engine could not answer for in
 // every query: a date outside [minDateTime, maxDateTime], a finite
-// recurrence set of more than maxInstances instances, and a set whose
-// instances cannot be found within the engine's budget (a rule whose
+// recurrence set of more than ictime.MaxInstances instances, and a set
+// whose instances cannot be found within the engine's budget (a rule whose
 // BYxxx parts never meet, COUNT rules beyond it). What it cannot parse is
 // left to the parser's own errors.
 func checkLimits(cal *ical.Calendar) error {
-	tc := newTimeContext(cal, nil)
-	tc.spanMode = true // EXDATEs that depend on the zone remove nothing: counts are upper bounds
+	// EXDATEs that depend on the zone remove nothing: counts are upper bounds.
+	tc := ictime.NewSpanContext(cal)
 	for _, c := range cal.Children {
 		if c.Name == ical.CompTimezone {
 			continue // observance onsets are local rules, not the object's times
@@ -70,43 +64,34 @@ func checkLimits(cal *ical.Calendar) error {
 		if !isRecurrenceType(c.Name) {
 			continue
 		}
-		ci, err := tc.info(c)
+		t, err := tc.Times(c)
 		if err != nil {
 			continue
 		}
-		if ci.hasStart {
-			if o := ci.ownOcc(); o.end.After(maxDateTime) {
-				return precondition(condMaxDateTime, "%s %s ends after %s, the latest time this server stores (CALDAV:max-date-time)",
-					c.Name, utcValue(o.start), utcValue(maxDateTime))
-			}
+		if t.HasStart && t.End.After(maxDateTime) {
+			return precondition(condMaxDateTime, "%s %s ends after %s, the latest time this server stores (CALDAV:max-date-time)",
+				c.Name, utcValue(t.Start), utcValue(maxDateTime))
 		}
-		if !ci.recurring() {
+		if !t.Recurring {
 			continue
 		}
-		if err := checkRecurrenceCost(tc, c, ci); err != nil {
+		if err := checkRecurrenceCost(tc, c); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// checkRecurrenceCost walks the set of master c as a query may: all of
-// it when it is finite (COUNT rules cannot skip ahead), else far enough
-// that every rule has found its first instance.
-func checkRecurrenceCost(tc *timeContext, c *ical.Component, ci *compInfo) error {
-	g := ci.group
-	tc.prepare(g)
-	tc.workLeft, tc.workSet = maxObjectWork, true // each set on its own
-	n := 0
-	err := tc.eachStart(g, time.Time{}, time.Time{}, func(origStart) bool {
-		n++
-		return !g.infinite && n <= maxInstances
-	})
+// checkRecurrenceCost walks the set of master c as a query may
+// (ictime.CountInstances): a finite set of more than max-instances, or
+// one the engine cannot walk within its budget, is refused.
+func checkRecurrenceCost(tc *ictime.Context, c *ical.Component) error {
+	n, err := tc.CountInstances(c)
 	switch {
-	case n > maxInstances:
+	case n > ictime.MaxInstances:
 		return precondition(condMaxInstances, "the recurrence set of %s has more than %d instances, the most this server stores (CALDAV:max-instances); end it earlier or leave it open-ended",
-			c.Name, maxInstances)
-	case errors.Is(err, errTooComplex):
+			c.Name, ictime.MaxInstances)
+	case errors.Is(err, ictime.ErrTooComplex):
 		return invalidData("the recurrence of %s (%s) costs more than this server evaluates: %s", c.Name, ruleText(c), errorMessage(err))
 	}
 	return nil
@@ -125,26 +110,23 @@ func ruleText(c *ical.Component) string {
 }
 
 // limitDateProps are the properties checkDates reads besides the
-// DATE-TIME ones of dateTimeProps.
+// DATE-TIME ones (ictime.IsDateTimeProp).
 var limitDateProps = map[string]bool{ical.PropTrigger: true, ical.PropFreeBusy: true, ical.PropRecurrenceRule: true, "EXRULE": true}
 
 // checkDates applies min-date-time and max-date-time to the DATE and
 // DATE-TIME values of c and its subcomponents (RFC 4791 5.2.6, 5.2.7).
-func checkDates(tc *timeContext, c *ical.Component) error {
+func checkDates(tc *ictime.Context, c *ical.Component) error {
 	for name, props := range c.Props {
-		if !dateTimeProps[name] && !limitDateProps[name] {
+		if !ictime.IsDateTimeProp(name) && !limitDateProps[name] {
 			continue
 		}
 		for i := range props {
 			p := &props[i]
 			for _, s := range dateValues(p) {
-				v, err := tc.value(p, s)
+				// A floating time or DATE must fit in every zone.
+				lo, hi, err := tc.ValueBounds(p, s)
 				if err != nil {
 					continue
-				}
-				lo, hi := v.instant(), v.instant()
-				if !v.kind.fixed() {
-					lo, hi = v.wall.Add(-maxEastOffset), v.wall.Add(maxWestOffset)
 				}
 				if lo.Before(minDateTime) {
 					return precondition(condMinDateTime, "%s %s is before %s, the earliest time this server stores (CALDAV:min-date-time)",
@@ -184,7 +166,7 @@ func dateValues(p *ical.Prop) []string {
 		}
 	}
 	var out []string
-	for _, s := range splitValues(p.Value) {
+	for _, s := range ictime.SplitValues(p.Value) {
 		a, b, ok := strings.Cut(s, "/")
 		out = append(out, a)
 		if b = strings.TrimSpace(b); ok && b != "" && !strings.ContainsAny(b[:1], "Pp+-") {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 )
 
 // matches evaluates the filter exactly against a decoded calendar object
@@ -14,11 +16,11 @@ import (
 //
 // A comp-filter matches when some component of its name among the
 // children of the enclosing component passes all its tests: its
-// time-range (tc.componentOverlaps, or tc.alarmOverlaps for a VALARM
+// time-range (tc.ComponentOverlaps, or tc.AlarmOverlaps for a VALARM
 // inside its parent), its prop-filters and its nested comp-filters; with
 // is-not-defined, when there is no such component. A prop-filter
 // matches when some property of its name passes its time-range
-// (tc.propertyOverlaps) or text-match and all its param-filters; a
+// (tc.PropertyOverlaps) or text-match and all its param-filters; a
 // param-filter when some value of the parameter passes its text-match.
 // Text is compared after resolving the escapes of RFC 5545 TEXT values
 // (and the ^-escapes of RFC 6868 in parameter values); for the list
@@ -30,7 +32,7 @@ import (
 // component. err is non-nil only when the result is false and such a
 // failure may have changed it; the caller logs it and treats the object
 // as not matching.
-func (f *compFilter) matches(tc *timeContext, cal *ical.Calendar) (bool, error) {
+func (f *compFilter) matches(tc *ictime.Context, cal *ical.Calendar) (bool, error) {
 	m := matcher{tc: tc}
 	ok := m.comp(f, []*ical.Component{cal.Component}, nil)
 	if ok {
@@ -41,7 +43,7 @@ func (f *compFilter) matches(tc *timeContext, cal *ical.Calendar) (bool, error) 
 
 // matcher holds the state of one evaluation: the first error met.
 type matcher struct {
-	tc  *timeContext
+	tc  *ictime.Context
 	err error
 }
 
@@ -76,9 +78,9 @@ func (m *matcher) compTests(f *compFilter, c, parent *ical.Component) bool {
 		var ok bool
 		var err error
 		if c.Name == ical.CompAlarm && parent != nil {
-			ok, err = m.tc.alarmOverlaps(parent, c, *f.TimeRange)
+			ok, err = m.tc.AlarmOverlaps(parent, c, *f.TimeRange)
 		} else {
-			ok, err = m.tc.componentOverlaps(c, *f.TimeRange)
+			ok, err = m.tc.ComponentOverlaps(c, *f.TimeRange)
 		}
 		if err != nil {
 			m.fail(c, err)
@@ -127,7 +129,7 @@ func (m *matcher) prop(f *propFilter, c *ical.Component) bool {
 func (m *matcher) propTests(f *propFilter, c *ical.Component, p *ical.Prop) bool {
 	switch {
 	case f.TimeRange != nil:
-		ok, err := m.tc.propertyOverlaps(p, *f.TimeRange)
+		ok, err := m.tc.PropertyOverlaps(p, *f.TimeRange)
 		if err != nil {
 			m.fail(c, fmt.Errorf("%s: %w", p.Name, err))
 			return false
@@ -159,16 +161,16 @@ func (m *matcher) effectiveEnd(name string, c *ical.Component) *ical.Prop {
 	if start == nil || dur == nil {
 		return nil
 	}
-	t, _, err := m.tc.resolve(start)
+	t, _, err := m.tc.Resolve(start)
 	if err != nil {
 		return nil
 	}
-	d, err := parseICalDuration(dur.Value) // the engine's reading, which PUT checks
+	d, err := ictime.ParseDuration(dur.Value) // the engine's reading, which PUT checks
 	if err != nil {
 		return nil
 	}
 	p := ical.NewProp(name)
-	p.Value = t.Add(d.approx()).UTC().Format(utcLayout)
+	p.Value = t.Add(d).UTC().Format(utcLayout)
 	return p
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/emersion/go-ical"
+
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 )
 
 // appendixB are the calendar objects of RFC 4791 Appendix B.
@@ -34,7 +36,7 @@ func matching(t *testing.T, body []byte) []string {
 	var got []string
 	for _, name := range appendixB {
 		cal := decodeSample(t, "rfc4791/"+name+".ics")
-		ok, err := q.Filter.matches(newTimeContext(cal, nil), cal)
+		ok, err := q.Filter.matches(ictime.NewContext(cal, nil), cal)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -168,7 +170,7 @@ func matchOne(t *testing.T, filter string, data []byte) (bool, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return q.Filter.matches(newTimeContext(cal, nil), cal)
+	return q.Filter.matches(ictime.NewContext(cal, nil), cal)
 }
 
 // textFilter is a VEVENT prop-filter with one text-match.

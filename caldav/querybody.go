@@ -9,6 +9,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -28,10 +29,10 @@ type calendarQuery struct {
 	// Timezone resolves floating times and dates (RFC 4791 7.3, 9.8):
 	// from <C:timezone-id> (RFC 7809 6.2), or from the TZID (or
 	// X-LIC-LOCATION) of the VTIMEZONE in <C:timezone> when the time
-	// engine's lookupTZID knows it (IANA, Windows and vendor-prefixed
+	// engine's LookupTZID knows it (IANA, Windows and vendor-prefixed
 	// IANA names). nil means the collection's calendar-timezone, or
 	// UTC, applies — or, when TimezoneCal is set, that only the
-	// VTIMEZONE itself describes the zone, which newTimeContext cannot
+	// VTIMEZONE itself describes the zone, which ictime.NewContext cannot
 	// take yet.
 	Timezone *time.Location
 	// TimezoneCal is the VCALENDAR of <C:timezone>, holding exactly one
@@ -255,7 +256,7 @@ func (r *propsReader) result(root string) (*dav.Propfind, *calendarDataRequest, 
 // calendar-timezone is (checkTimezoneObject) but with VERSION required,
 // as PUT requires it, else 403
 // valid-calendar-data (RFC 4791 7.8). The location is the zone its TZID
-// (or X-LIC-LOCATION, which Lightning adds) names, if lookupTZID knows
+// (or X-LIC-LOCATION, which Lightning adds) names, if ictime.LookupTZID knows
 // it.
 func parseQueryTimezone(text string) (*ical.Calendar, *time.Location, error) {
 	cal, tz, err := checkTimezoneObject("timezone", text, false)
@@ -264,7 +265,7 @@ func parseQueryTimezone(text string) (*ical.Calendar, *time.Location, error) {
 	}
 	for _, name := range []string{ical.PropTimezoneID, "X-LIC-LOCATION"} {
 		if p := tz.Props.Get(name); p != nil {
-			if loc := lookupTZID(p.Value); loc != nil {
+			if loc := ictime.LookupTZID(p.Value); loc != nil {
 				return cal, loc, nil
 			}
 		}
@@ -273,11 +274,11 @@ func parseQueryTimezone(text string) (*ical.Calendar, *time.Location, error) {
 }
 
 // parseTimezoneID reads <C:timezone-id> (RFC 7809 6.2): a time zone
-// name lookupTZID knows (IANA, also Windows names), else 403
+// name ictime.LookupTZID knows (IANA, also Windows names), else 403
 // valid-timezone (RFC 7809 3.1.6).
 func parseTimezoneID(text string) (*time.Location, error) {
 	id := strings.TrimSpace(text)
-	if loc := lookupTZID(id); loc != nil {
+	if loc := ictime.LookupTZID(id); loc != nil {
 		return loc, nil
 	}
 	return nil, dav.NewError(http.StatusForbidden, dav.CalDAVName("valid-timezone"),

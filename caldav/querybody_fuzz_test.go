@@ -8,6 +8,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -59,7 +60,7 @@ func FuzzParseCalendarQuery(f *testing.F) {
 		}
 		q.Filter.plan()
 		for i, cal := range cals {
-			_, _ = q.Filter.matches(newTimeContext(cal, q.Timezone), cal)
+			_, _ = q.Filter.matches(ictime.NewContext(cal, q.Timezone), cal)
 			_, _ = q.Data.render(data[i], q.Timezone)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -83,7 +84,7 @@ func zoneOfCalendarTimezone(text string) *time.Location {
 			continue
 		}
 		if p := c.Props.Get(ical.PropTimezoneID); p != nil {
-			if loc := lookupTZID(p.Value); loc != nil {
+			if loc := ictime.LookupTZID(p.Value); loc != nil {
 				return loc
 			}
 		}

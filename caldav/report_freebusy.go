@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -44,7 +45,7 @@ func (t *Type) freeBusy(w http.ResponseWriter, r *http.Request, res *dav.Resourc
 				dav.Logger(ctx).Warn("calendar object left out of free-busy", "object", o.Name, "err", err)
 				return nil
 			}
-			if err := collectBusy(newTimeContext(cal, floating), cal, q.Range, busy); err != nil {
+			if err := collectBusy(ictime.NewContext(cal, floating), cal, q.Range, busy); err != nil {
 				dav.Logger(ctx).Warn("calendar object left out of free-busy", "object", o.Name, "err", err)
 			}
 			return nil
@@ -69,7 +70,7 @@ func (t *Type) freeBusy(w http.ResponseWriter, r *http.Request, res *dav.Resourc
 type period struct{ start, end time.Time }
 
 // collectBusy adds the busy periods of one resource, by FBTYPE.
-func collectBusy(tc *timeContext, cal *ical.Calendar, tr TimeRange, busy map[string][]period) error {
+func collectBusy(tc *ictime.Context, cal *ical.Calendar, tr TimeRange, busy map[string][]period) error {
 	done := map[string]bool{} // one recurrence set per UID
 	for _, c := range cal.Children {
 		switch c.Name {
@@ -82,7 +83,7 @@ func collectBusy(tc *timeContext, cal *ical.Calendar, tr TimeRange, busy map[str
 				continue
 			}
 			done[uid] = true
-			err := tc.instances(c, tr, func(in instance) bool {
+			err := tc.Instances(c, tr, func(in ictime.Instance) bool {
 				if fb := eventFBType(in.Comp); fb != "" && in.End.After(in.Start) {
 					busy[fb] = append(busy[fb], clipPeriod(period{in.Start, in.End}, tr))
 				}
@@ -102,7 +103,7 @@ func collectBusy(tc *timeContext, cal *ical.Calendar, tr TimeRange, busy map[str
 				}
 				for _, v := range strings.Split(p.Value, ",") {
 					per, ok := parsePeriod(v)
-					if ok && tr.overlaps(per.start, per.end) {
+					if ok && tr.Overlaps(per.start, per.end) {
 						busy[fb] = append(busy[fb], clipPeriod(per, tr))
 					}
 				}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -90,11 +91,11 @@ func (t *Type) matches(ctx context.Context, q *calendarQuery, o *backend.Object,
 	}
 	cal, err := decodeCalendar(o.Data)
 	if err == nil {
-		tc := newTimeContext(cal, floating)
+		tc := ictime.NewContext(cal, floating)
 		if q.Timezone == nil && q.TimezoneCal != nil {
 			// RFC 4791 9.8: a query's own VTIMEZONE that no zone table
 			// knows still defines the floating zone.
-			tc.useFloatingVTimezone(q.TimezoneCal)
+			tc.UseFloatingVTimezone(q.TimezoneCal)
 		}
 		var ok bool
 		ok, err = q.Filter.matches(tc, cal)

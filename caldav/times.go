@@ -6,6 +6,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 )
 
 // maxStoredInstances bounds the instances stored for one object: a
@@ -40,7 +41,7 @@ func storedTimes(cal *ical.Calendar, now time.Time, floating *time.Location) *ba
 }
 
 // zoneKey names a floating zone for backend.ObjectTimes.Zone: the IANA
-// name of a location (lookupTZID gives only those; "UTC" for time.UTC).
+// name of a location (ictime.LookupTZID gives only those; "UTC" for time.UTC).
 func zoneKey(loc *time.Location) string {
 	if loc == nil {
 		return time.UTC.String()
@@ -48,30 +49,10 @@ func zoneKey(loc *time.Location) string {
 	return loc.String()
 }
 
-// todoIsPeriod reports whether a VTODO instance's RFC 4791 9.9 row is an
-// overlap of [S, E) with one period or instant, as VEVENT rows are: DTSTART
-// with a later DUE ((S < DUE OR S <= DTSTART) AND (E > DTSTART OR E >=
-// DUE) reduces to S < DUE AND E > DTSTART), or DTSTART alone (S <= DTSTART
-// AND E > DTSTART). The other rows close the range at E (E >= DUE), which
-// no set of periods tested against [S, E) can express.
-func todoIsPeriod(tc *timeContext, in instance) bool {
-	ci, err := tc.info(in.Comp)
-	if err != nil {
-		return false
-	}
-	switch ci.todoRow {
-	case todoStartDue:
-		return in.End.After(in.Start)
-	case todoStart:
-		return true
-	}
-	return false
-}
-
 // objectTimes computes the exact times PostgreSQL stores for a calendar
 // object (backend.ObjectTimes, migrations/0006): the set of instants each
 // instance matches per the RFC 4791 9.9 VEVENT and VJOURNAL tables (and
-// the VTODO rows that read the same way, todoIsPeriod), and
+// the VTODO rows that read the same way, ictime.Context.TodoIsPeriod), and
 // for VEVENTs the free-busy periods per the 7.10 table. Those tables say
 // "overlaps [S, E)" of one period per instance (a point for an instance
 // without duration), so a union of periods answers a pure time-range
@@ -118,17 +99,17 @@ func objectTimes(cal *ical.Calendar, now time.Time, floating *time.Location) *ba
 // window, or nil when they cannot be evaluated or number more than
 // maxStoredInstances.
 func timesWithin(cal *ical.Calendar, sets []*ical.Component, window TimeRange, floating *time.Location) *backend.ObjectTimes {
-	tc := newTimeContext(cal, floating)
+	tc := ictime.NewContext(cal, floating)
 	t := &backend.ObjectTimes{Within: backend.Interval{Start: window.Start, End: window.End}}
 	n := 0
 	for _, c := range sets {
 		ok := true
-		err := tc.instances(c, window, func(in instance) bool {
+		err := tc.Instances(c, window, func(in ictime.Instance) bool {
 			if n++; n > maxStoredInstances {
 				ok = false
 				return false
 			}
-			if c.Name == ical.CompToDo && !todoIsPeriod(tc, in) {
+			if c.Name == ical.CompToDo && !tc.TodoIsPeriod(in) {
 				ok = false
 				return false
 			}
@@ -152,7 +133,7 @@ func timesWithin(cal *ical.Calendar, sets []*ical.Component, window TimeRange, f
 			return nil
 		}
 	}
-	if tc.sawFloating {
+	if tc.Floats() {
 		t.Zone = zoneKey(floating)
 	}
 	return t

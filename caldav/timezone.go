@@ -7,6 +7,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -66,45 +67,10 @@ func checkTimezoneObject(what, text string, versionOptional bool) (*ical.Calenda
 	if n != 1 {
 		return nil, nil, invalidData("%s must hold exactly one VTIMEZONE, not %d (RFC 4791 9.8)", what, n)
 	}
-	if err := checkVTimezone(tz); err != nil {
+	if err := ictime.CheckVTimezone(tz); err != nil {
 		return nil, nil, invalidData("%s: %s", what, errorMessage(err))
 	}
 	return cal, tz, nil
-}
-
-// checkVTimezone applies RFC 5545 3.6.5 to a VTIMEZONE: a TZID, at least
-// one observance, and in each the three required properties, readable.
-func checkVTimezone(tz *ical.Component) error {
-	if p := tz.Props.Get(ical.PropTimezoneID); p == nil || strings.TrimSpace(p.Value) == "" {
-		return invalidData("the VTIMEZONE has no TZID (RFC 5545 3.6.5)")
-	}
-	observances := 0
-	for _, c := range tz.Children {
-		if c.Name != ical.CompTimezoneStandard && c.Name != ical.CompTimezoneDaylight {
-			continue
-		}
-		observances++
-		p := c.Props.Get(ical.PropDateTimeStart)
-		if p == nil {
-			return invalidData("a %s of the VTIMEZONE has no DTSTART (RFC 5545 3.6.5)", c.Name)
-		}
-		if _, _, _, err := parseICalTime(p.Value); err != nil {
-			return invalidData("DTSTART of a %s: %s", c.Name, errorMessage(err))
-		}
-		for _, name := range []string{ical.PropTimezoneOffsetFrom, ical.PropTimezoneOffsetTo} {
-			p := c.Props.Get(name)
-			if p == nil {
-				return invalidData("a %s of the VTIMEZONE has no %s (RFC 5545 3.6.5)", c.Name, name)
-			}
-			if _, err := parseUTCOffset(p.Value); err != nil {
-				return invalidData("%s of a %s: %s", name, c.Name, errorMessage(err))
-			}
-		}
-	}
-	if observances == 0 {
-		return invalidData("the VTIMEZONE has no STANDARD or DAYLIGHT component (RFC 5545 3.6.5)")
-	}
-	return nil
 }
 
 // timezoneID is the calendar-timezone-id of a calendar whose
@@ -124,7 +90,7 @@ func timezoneID(text string) string {
 // timezoneForID is the calendar-timezone value that setting
 // calendar-timezone-id to id stores (RFC 7809 5.2: either property may be
 // set, and the other then describes the same zone): a VCALENDAR with the
-// VTIMEZONE of the zone lookupTZID finds for id (IANA, Windows or
+// VTIMEZONE of the zone ictime.LookupTZID finds for id (IANA, Windows or
 // vendor-prefixed names), under its IANA name. An empty id clears both;
 // an unknown one is 403 valid-timezone, the precondition RFC 7809 names
 // for a time zone identifier the server does not know.
@@ -133,10 +99,10 @@ func timezoneForID(id string, now time.Time) (string, error) {
 	if id == "" {
 		return "", nil
 	}
-	loc := lookupTZID(id)
+	loc := ictime.LookupTZID(id)
 	if loc == nil {
 		return "", dav.NewError(http.StatusForbidden, dav.CalDAVName("valid-timezone"),
 			"calendar-timezone-id %s is not a time zone pgdav knows; use an IANA name such as Europe/Berlin, or set calendar-timezone to the VTIMEZONE", dav.QuoteShort(id))
 	}
-	return vtimezoneCalendar(loc.String(), loc, now.Year()), nil
+	return ictime.VTimezoneCalendar(loc.String(), loc, now.Year()), nil
 }

@@ -1,10 +1,13 @@
 package caldav
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -92,4 +95,59 @@ func wantTimezoneRefused(t *testing.T, name string, err error, msg string) {
 	case !strings.Contains(de.Message, msg):
 		t.Errorf("%s: message %q does not mention %q", name, de.Message, msg)
 	}
+}
+
+// TestTimezoneForIDZones: the calendar-timezone written for a zone name
+// (ictime.VTimezoneCalendar) is one that calendar-timezone accepts and
+// that resolves to the same zone; ictime's TestVTimezoneCalendar checks
+// its offsets.
+func TestTimezoneForIDZones(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"America/New_York", "Europe/Berlin", "Australia/Sydney", "Pacific/Auckland", "Australia/Lord_Howe",
+		"Europe/Moscow", "America/Sao_Paulo", "Asia/Tokyo", "Asia/Kolkata", "Asia/Kathmandu", "UTC", "Africa/Casablanca"} {
+		loc := ictime.LookupTZID(id)
+		if loc == nil {
+			t.Fatalf("no zone %s", id)
+		}
+		text := ictime.VTimezoneCalendar(id, loc, 2026)
+		if _, _, err := checkTimezoneObject("timezone", text, false); err != nil {
+			t.Fatalf("written zone refused: %v\n%s", err, text)
+		}
+		if got := zoneOfCalendarTimezone(text); got == nil || got.String() != loc.String() {
+			t.Errorf("the written zone resolves to %v, want %v", got, loc)
+		}
+	}
+}
+
+// FuzzTimezoneForID: whatever calendar-timezone-id a client sets is
+// refused with valid-timezone or stored as a calendar-timezone that
+// calendar-timezone accepts and that reads back as the same zone.
+func FuzzTimezoneForID(f *testing.F) {
+	for _, id := range []string{"Europe/Berlin", " America/New_York ", "W. Europe Standard Time",
+		"/mozilla.org/20070129_1/Europe/Berlin", "UTC", "Local", "", "Mars/Olympus", "Etc/GMT+5", "../../etc/passwd"} {
+		f.Add(id)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, id string) {
+		text, err := timezoneForID(id, now)
+		if err != nil {
+			var de *dav.Error
+			if !errors.As(err, &de) || de.Status != http.StatusForbidden || de.Condition != dav.CalDAVName("valid-timezone") {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		if text == "" {
+			if strings.TrimSpace(id) != "" {
+				t.Fatalf("%q cleared the zone", id)
+			}
+			return
+		}
+		if err := validateTimezone(text); err != nil {
+			t.Fatalf("%q: written zone refused: %v", id, err)
+		}
+		if got, want := timezoneID(text), ictime.LookupTZID(id).String(); got != want {
+			t.Fatalf("%q reads back as %q, want %q", id, got, want)
+		}
+	})
 }

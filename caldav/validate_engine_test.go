@@ -10,6 +10,8 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
+	"github.com/pgdav/pgdav/caldav/internal/ictime/ictimetest"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -26,7 +28,7 @@ var engineRanges = []TimeRange{
 // alarm and property (RFC 4791 9.9), its instances (expand, 9.6.5),
 // limit-recurrence-set (9.6.6) and free-busy (7.10) — over engineRanges,
 // in UTC and in a zone with daylight saving time, and returns the first
-// error. A recurrence too costly to expand (errTooComplex) is not an
+// error. A recurrence too costly to expand (ictime.ErrTooComplex) is not an
 // error here: bounding that work is another matter than reading the
 // data.
 func evaluate(data []byte) error {
@@ -34,7 +36,7 @@ func evaluate(data []byte) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := objectSpan(cal); err != nil {
+	if _, _, err := ictime.ObjectSpan(cal); err != nil {
 		return fmt.Errorf("span: %w", err)
 	}
 	berlin, err := time.LoadLocation("Europe/Berlin")
@@ -43,7 +45,7 @@ func evaluate(data []byte) error {
 	}
 	first := func(errs ...error) error {
 		for _, err := range errs {
-			if err != nil && !errors.Is(err, errTooComplex) {
+			if err != nil && !errors.Is(err, ictime.ErrTooComplex) {
 				return err
 			}
 		}
@@ -51,12 +53,12 @@ func evaluate(data []byte) error {
 	}
 	for _, floating := range []*time.Location{nil, berlin} {
 		for _, tr := range engineRanges {
-			tc := newTimeContext(cal, floating)
+			tc := ictime.NewContext(cal, floating)
 			var props func(c *ical.Component) error
 			props = func(c *ical.Component) error {
 				for _, ps := range c.Props {
 					for i := range ps {
-						if _, err := tc.propertyOverlaps(&ps[i], tr); first(err) != nil {
+						if _, err := tc.PropertyOverlaps(&ps[i], tr); first(err) != nil {
 							return fmt.Errorf("%s %s: %w", c.Name, ps[i].Name, err)
 						}
 					}
@@ -72,9 +74,9 @@ func evaluate(data []byte) error {
 				return err
 			}
 			for _, c := range cal.Children {
-				_, err := tc.componentOverlaps(c, tr)
+				_, err := tc.ComponentOverlaps(c, tr)
 				n := 0
-				err2 := tc.instances(c, tr, func(instance) bool { n++; return n < 5000 })
+				err2 := tc.Instances(c, tr, func(ictime.Instance) bool { n++; return n < 5000 })
 				if err := first(err, err2); err != nil {
 					return fmt.Errorf("%s: %w", c.Name, err)
 				}
@@ -82,7 +84,7 @@ func evaluate(data []byte) error {
 					if a.Name != ical.CompAlarm {
 						continue
 					}
-					if _, err := tc.alarmOverlaps(c, a, tr); first(err) != nil {
+					if _, err := tc.AlarmOverlaps(c, a, tr); first(err) != nil {
 						return fmt.Errorf("VALARM in %s: %w", c.Name, err)
 					}
 				}
@@ -210,9 +212,9 @@ func misreadFreeBusy(t *testing.T, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc := newTimeContext(cal, nil)
+	tc := ictime.NewContext(cal, nil)
 	tr := engineRanges[0]
-	ok, err := tc.componentOverlaps(cal.Children[0], tr)
+	ok, err := tc.ComponentOverlaps(cal.Children[0], tr)
 	busy := map[string][]period{}
 	if err2 := collectBusy(tc, cal, tr, busy); !ok || err != nil || err2 != nil || len(busy) != 0 {
 		t.Errorf("time-range %v, %v; free-busy %v, %v; want a match and no busy time", ok, err, busy, err2)
@@ -248,7 +250,7 @@ func countInstances(t *testing.T, data []byte) int {
 		t.Fatal(err)
 	}
 	n := 0
-	if err := newTimeContext(cal, nil).instances(cal.Children[0], engineRanges[1], func(instance) bool { n++; return true }); err != nil {
+	if err := ictime.NewContext(cal, nil).Instances(cal.Children[0], engineRanges[1], func(ictime.Instance) bool { n++; return true }); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -360,7 +362,7 @@ func TestValidatedObjectsEvaluate(t *testing.T) {
 	rnd := rand.New(rand.NewSource(15))
 	okCount, refused := 0, 0
 	for i := range 1500 {
-		body := genTimeObject(rnd)
+		body := ictimetest.Object(rnd)
 		if i%3 > 0 {
 			body = damage(rnd, body)
 		}
@@ -431,7 +433,7 @@ func TestDurationReadOnce(t *testing.T) {
 	// The override moved away; its original time, for the master's
 	// length (RFC 4791 9.6.6), still overlaps.
 	tr := TimeRange{Start: time.Date(2025, 1, 6, 20, 0, 0, 0, time.UTC), End: time.Date(2025, 1, 6, 21, 0, 0, 0, time.UTC)}
-	out, _, err := limitRecurrenceSet(newTimeContext(cal, nil), cal.Component, tr)
+	out, _, err := limitRecurrenceSet(ictime.NewContext(cal, nil), cal.Component, tr)
 	if err != nil {
 		t.Fatalf("limit-recurrence-set: %v", err)
 	}

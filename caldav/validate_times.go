@@ -6,6 +6,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -14,8 +15,8 @@ import (
 // must be able to answer (RFC 4791 5.3.2.1 valid-calendar-data: the
 // server decides what it can read). It does not judge by rules of its
 // own: it runs the time engine's parsers, the functions the queries call
-// (propertyOverlaps, the component parse behind componentOverlaps,
-// instances and objectSpan, parseTrigger, parsePeriod of free-busy),
+// (PropertyOverlaps, the component parse behind ComponentOverlaps,
+// Instances and ObjectSpan, the alarm reader, parsePeriod of free-busy),
 // over every value a query can make them read, and fails with the first
 // error they report, named by component and property. Objects written
 // before are still read as leniently as before; this only keeps new ones
@@ -25,7 +26,7 @@ import (
 // meant it, the object is refused too: a recurrence without DTSTART
 // (whose rule the engine cannot place), INTERVAL=0 (read as 1).
 func checkEvaluable(cal *ical.Calendar) error {
-	tc := newTimeContext(cal, nil)
+	tc := ictime.NewContext(cal, nil)
 	// Each property on its own first, so that the message names it.
 	if err := checkTimeValues(tc, cal.Component, ""); err != nil {
 		return err
@@ -42,22 +43,22 @@ func checkEvaluable(cal *ical.Calendar) error {
 			return err
 		}
 	}
-	// objectSpan, the one reader left, meets no error these did not:
+	// ObjectSpan, the one reader left, meets no error these did not:
 	// TestValidatedObjectsEvaluate and FuzzValidateObject hold that.
 	return nil
 }
 
 // never is an empty time-range: no value overlaps it, so
-// propertyOverlaps reads every value of a property before it answers,
+// PropertyOverlaps reads every value of a property before it answers,
 // except a period spanning its instant, which is then read value by
 // value.
 var never = TimeRange{Start: time.Unix(0, 0).UTC(), End: time.Unix(0, 0).UTC()}
 
 // checkTimeValues checks, in comp and its subcomponents, every value that
-// a prop-filter time-range reads (propertyOverlaps: DATE, DATE-TIME and
+// a prop-filter time-range reads (PropertyOverlaps: DATE, DATE-TIME and
 // PERIOD values, each value of a list on its own) and every DURATION the
 // component parse reads. in names the parent for messages.
-func checkTimeValues(tc *timeContext, comp *ical.Component, in string) error {
+func checkTimeValues(tc *ictime.Context, comp *ical.Component, in string) error {
 	where := comp.Name
 	if in != "" && in != ical.CompCalendar {
 		where += " in " + in
@@ -65,22 +66,22 @@ func checkTimeValues(tc *timeContext, comp *ical.Component, in string) error {
 	for name, props := range comp.Props {
 		for i := range props {
 			p := props[i]
-			hit, err := tc.propertyOverlaps(&p, never)
+			hit, err := tc.PropertyOverlaps(&p, never)
 			if err != nil {
 				return refuseValue(where, name, err)
 			}
-			for _, s := range splitValues(p.Value) {
+			for _, s := range ictime.SplitValues(p.Value) {
 				if !hit {
 					break // every value read, without an error
 				}
 				one := p
 				one.Value = s
-				if _, err := tc.propertyOverlaps(&one, never); err != nil {
+				if _, err := tc.PropertyOverlaps(&one, never); err != nil {
 					return refuseValue(where, name, err)
 				}
 			}
 			if name == ical.PropDuration && readsDuration(comp, in) {
-				if _, err := parseICalDuration(p.Value); err != nil {
+				if _, err := ictime.ParseDuration(p.Value); err != nil {
 					return refuseValue(where, name, err)
 				}
 			}
@@ -95,8 +96,8 @@ func checkTimeValues(tc *timeContext, comp *ical.Component, in string) error {
 }
 
 // readsDuration reports whether the engine reads DURATION in comp: in a
-// VEVENT, VTODO or VJOURNAL (parseComp), and in their alarms when REPEAT
-// is beside it (parseTrigger).
+// VEVENT, VTODO or VJOURNAL (Times), and in their alarms when REPEAT
+// is beside it (CheckAlarm).
 func readsDuration(comp *ical.Component, in string) bool {
 	switch comp.Name {
 	case ical.CompEvent, ical.CompToDo, ical.CompJournal:
@@ -110,8 +111,8 @@ func readsDuration(comp *ical.Component, in string) bool {
 // checkRecurrence applies the component parse of the time engine to a
 // VEVENT, VTODO or VJOURNAL (RRULE, EXRULE, RDATE, EXDATE, the times of
 // RFC 4791 9.9) and to its alarms' TRIGGER and REPEAT.
-func checkRecurrence(tc *timeContext, c *ical.Component) error {
-	// The rules of a master, as parseComp reads them; an override's are
+func checkRecurrence(tc *ictime.Context, c *ical.Component) error {
+	// The rules of a master, as the engine reads them; an override's are
 	// ignored (it is one instance).
 	rules := []string{ical.PropRecurrenceRule, "EXRULE"}
 	if c.Props.Get(ical.PropRecurrenceID) != nil {
@@ -119,20 +120,20 @@ func checkRecurrence(tc *timeContext, c *ical.Component) error {
 	}
 	for _, name := range rules {
 		for _, p := range c.Props.Values(name) {
-			r, err := parseRecur(p.Value)
+			zeroInterval, err := ictime.CheckRule(p.Value)
 			if err != nil {
 				return refuseValue(c.Name, name, err)
 			}
-			if r.zeroInterval {
+			if zeroInterval {
 				return invalidData("%s: %s %s: INTERVAL must be a positive integer (RFC 5545 3.3.10)", c.Name, name, dav.QuoteShort(p.Value))
 			}
 		}
 	}
-	ci, err := tc.info(c)
+	t, err := tc.Times(c)
 	if err != nil {
 		return invalidData("%s: %s", c.Name, errorMessage(err))
 	}
-	if !ci.hasStart {
+	if !t.HasStart {
 		// The engine reads no recurrence without a start (RFC 5545
 		// 3.8.2.4: DTSTART is required where RRULE is).
 		for _, name := range []string{ical.PropRecurrenceRule, "EXRULE", ical.PropRecurrenceDates} {
@@ -145,7 +146,7 @@ func checkRecurrence(tc *timeContext, c *ical.Component) error {
 		if a.Name != ical.CompAlarm {
 			continue
 		}
-		if _, _, err := tc.parseTrigger(a); err != nil {
+		if err := tc.CheckAlarm(a); err != nil {
 			return refuseValue("VALARM in "+c.Name, ical.PropTrigger, err)
 		}
 	}
@@ -156,8 +157,8 @@ func checkRecurrence(tc *timeContext, c *ical.Component) error {
 // the free-busy report, which takes FREEBUSY periods only in UTC as RFC
 // 5545 3.8.2.6 requires (parsePeriod) and would leave others out
 // without a word.
-func checkFreeBusyValues(tc *timeContext, c *ical.Component) error {
-	if _, err := tc.freeBusyInfo(c); err != nil {
+func checkFreeBusyValues(tc *ictime.Context, c *ical.Component) error {
+	if _, err := tc.Times(c); err != nil {
 		return invalidData("%s: %s", c.Name, errorMessage(err))
 	}
 	for _, p := range c.Props.Values(ical.PropFreeBusy) {
@@ -168,7 +169,7 @@ func checkFreeBusyValues(tc *timeContext, c *ical.Component) error {
 			if _, ok := parsePeriod(v); ok {
 				continue
 			}
-			s, e, err := tc.period(&p, strings.TrimSpace(v))
+			s, e, err := tc.Period(&p, strings.TrimSpace(v))
 			if err == nil && !e.After(s) {
 				continue // an empty period: busy at no time, for both readers
 			}

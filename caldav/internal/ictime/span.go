@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 import (
 	"errors"
@@ -31,9 +31,9 @@ func (a *spanAcc) add(t time.Time) {
 	a.any = true
 }
 
-// objectSpan returns the span of the whole resource for the SQL index
-// (STYLE.md G14): from the earliest instance start to the latest instance
-// end over all its components, and whatever else RFC 4791 9.9 could match
+// ObjectSpan returns the span of the whole resource for the SQL index:
+// from the earliest instance start to the latest instance end over all
+// its components, and whatever else RFC 4791 9.9 could match
 // (VALARM triggers, also those before their event; a VTODO's CREATED and
 // COMPLETED). The span is inclusive at both ends, and the SQL pre-filter
 // tests it against the query range closed at both ends too, which finds
@@ -47,13 +47,12 @@ func (a *spanAcc) add(t time.Time) {
 // The span holds for every floating zone: floating times and DATE values
 // are read in UTC and the span widened by floatingSlack, and an EXDATE or
 // RECURRENCE-ID whose match would depend on the floating zone removes
-// nothing. A recurrence too complex to bound (errTooComplex) is unbounded
+// nothing. A recurrence too complex to bound (ErrTooComplex) is unbounded
 // above. Errors are for malformed values (a DTSTART or RRULE that does
 // not parse); a caller that must store the object anyway can store an
 // unbounded span.
-func objectSpan(cal *ical.Calendar) (start, end time.Time, err error) {
-	tc := newTimeContext(cal, nil)
-	tc.spanMode = true
+func ObjectSpan(cal *ical.Calendar) (start, end time.Time, err error) {
+	tc := NewSpanContext(cal)
 	var acc spanAcc
 	for _, c := range cal.Children {
 		switch c.Name {
@@ -83,7 +82,7 @@ func objectSpan(cal *ical.Calendar) (start, end time.Time, err error) {
 
 // spanComponent adds the instances of one VEVENT, VTODO or VJOURNAL and
 // the triggers of its alarms.
-func (tc *timeContext) spanComponent(c *ical.Component, acc *spanAcc) error {
+func (tc *Context) spanComponent(c *ical.Component, acc *spanAcc) error {
 	ci, err := tc.info(c)
 	if err != nil {
 		return err
@@ -134,7 +133,7 @@ func (tc *timeContext) spanComponent(c *ical.Component, acc *spanAcc) error {
 	if err == nil && !g.infinite {
 		return nil
 	}
-	if err != nil && !errors.Is(err, errTooComplex) {
+	if err != nil && !errors.Is(err, ErrTooComplex) {
 		return err
 	}
 	// Infinite, or too many instances to walk: open above; below, what
@@ -176,7 +175,7 @@ func addOcc(o occ, acc *spanAcc) {
 }
 
 // spanFreeBusy adds a VFREEBUSY: DTSTART to DTEND, or its periods.
-func (tc *timeContext) spanFreeBusy(c *ical.Component, acc *spanAcc) error {
+func (tc *Context) spanFreeBusy(c *ical.Component, acc *spanAcc) error {
 	ci, err := tc.freeBusyInfo(c)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 // windowsZones maps Windows time zone names, as Outlook and Exchange
 // write them in TZID, to IANA names: the territory "001" (primary)

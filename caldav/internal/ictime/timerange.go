@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 import (
 	"errors"
@@ -9,20 +9,19 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
-	"github.com/pgdav/pgdav/internal/dav"
 )
 
-// TimeRange is a CALDAV:time-range (RFC 4791 9.9): [Start, End). A zero
+// Range is a CALDAV:time-range (RFC 4791 9.9): [Start, End). A zero
 // Start or End is unbounded, as 9.9 allows either attribute to be
 // omitted ("-infinity", "+infinity").
-type TimeRange struct{ Start, End time.Time }
+type Range struct{ Start, End time.Time }
 
 // overlaps is the core test of RFC 4791 9.9 for a period: start < End
 // and end > Start. A period of zero length (start == end; an end before
 // the start counts as zero) is an instant, which overlaps when Start <=
 // start < End, as the VEVENT table says for DURATION:PT0S and for a
 // DATE-TIME DTSTART without end.
-func (tr TimeRange) overlaps(start, end time.Time) bool {
+func (tr Range) Overlaps(start, end time.Time) bool {
 	if !end.After(start) {
 		return tr.contains(start)
 	}
@@ -30,22 +29,22 @@ func (tr TimeRange) overlaps(start, end time.Time) bool {
 }
 
 // contains reports Start <= t < End.
-func (tr TimeRange) contains(t time.Time) bool { return tr.startAtOrBefore(t) && tr.endAfter(t) }
+func (tr Range) contains(t time.Time) bool { return tr.startAtOrBefore(t) && tr.endAfter(t) }
 
 // The comparisons of the 9.9 tables with unbounded ends.
-func (tr TimeRange) startBefore(t time.Time) bool     { return tr.Start.IsZero() || tr.Start.Before(t) }
-func (tr TimeRange) startAtOrBefore(t time.Time) bool { return tr.Start.IsZero() || !tr.Start.After(t) }
-func (tr TimeRange) endAfter(t time.Time) bool        { return tr.End.IsZero() || tr.End.After(t) }
-func (tr TimeRange) endAtOrAfter(t time.Time) bool    { return tr.End.IsZero() || !tr.End.Before(t) }
+func (tr Range) startBefore(t time.Time) bool     { return tr.Start.IsZero() || tr.Start.Before(t) }
+func (tr Range) startAtOrBefore(t time.Time) bool { return tr.Start.IsZero() || !tr.Start.After(t) }
+func (tr Range) endAfter(t time.Time) bool        { return tr.End.IsZero() || tr.End.After(t) }
+func (tr Range) endAtOrAfter(t time.Time) bool    { return tr.End.IsZero() || !tr.End.Before(t) }
 
-// timeContext evaluates times inside one calendar object resource. It
+// Context evaluates times inside one calendar object resource. It
 // caches resolved zones, parsed VTIMEZONEs and parsed components, so one
 // context serves every test on one resource. It is not safe for
 // concurrent use.
-type timeContext struct {
+type Context struct {
 	cal         *ical.Calendar
 	floating    tzZone
-	spanMode    bool // objectSpan: answers must hold for every floating zone
+	spanMode    bool // ObjectSpan: answers must hold for every floating zone
 	sawFloating bool // a floating or DATE value was read
 	vtimezones  map[string]*ical.Component
 	zones       map[string]tzZone
@@ -56,14 +55,14 @@ type timeContext struct {
 	workSet     bool
 }
 
-// newTimeContext prepares evaluation of cal. floating is the zone for
+// NewContext prepares evaluation of cal. floating is the zone for
 // floating DATE-TIMEs and DATE values (the collection's
 // calendar-timezone, or the query's CALDAV:timezone; nil means UTC).
-func newTimeContext(cal *ical.Calendar, floating *time.Location) *timeContext {
+func NewContext(cal *ical.Calendar, floating *time.Location) *Context {
 	if cal == nil {
 		cal = ical.NewCalendar()
 	}
-	tc := &timeContext{
+	tc := &Context{
 		cal:        cal,
 		floating:   tzUTC,
 		vtimezones: map[string]*ical.Component{},
@@ -92,10 +91,10 @@ func newTimeContext(cal *ical.Calendar, floating *time.Location) *timeContext {
 // the value decides (a VALUE parameter that contradicts it is ignored);
 // a TZID that neither a VTIMEZONE nor the zone tables know makes the
 // value floating.
-func (tc *timeContext) value(p *ical.Prop, s string) (dtValue, error) {
+func (tc *Context) value(p *ical.Prop, s string) (dtValue, error) {
 	wall, date, utc, err := parseICalTime(s)
 	if err != nil {
-		return dtValue{}, invalidData("%s %s", p.Name, errorMessage(err))
+		return dtValue{}, valueError(p.Name, "%s %s", p.Name, err)
 	}
 	switch {
 	case date:
@@ -117,7 +116,7 @@ func (tc *timeContext) value(p *ical.Prop, s string) (dtValue, error) {
 // RECURRENCE-ID, EXDATE, RDATE, COMPLETED… property as a UTC instant;
 // allDay is true for a DATE, which resolves to its midnight in the
 // floating zone. For a PERIOD it returns the start.
-func (tc *timeContext) resolve(prop *ical.Prop) (t time.Time, allDay bool, err error) {
+func (tc *Context) Resolve(prop *ical.Prop) (t time.Time, allDay bool, err error) {
 	s, _, _ := strings.Cut(firstValue(prop.Value), "/")
 	v, err := tc.value(prop, s)
 	if err != nil {
@@ -126,12 +125,12 @@ func (tc *timeContext) resolve(prop *ical.Prop) (t time.Time, allDay bool, err e
 	return v.instant(), v.kind == kindDate, nil
 }
 
-// componentOverlaps implements the RFC 4791 9.9 table for comp's type
+// ComponentOverlaps implements the RFC 4791 9.9 table for comp's type
 // (VEVENT, VTODO, VJOURNAL, VFREEBUSY; any other → false). For a
 // recurring master it tests every instance of its recurrence set except
 // those another component of the same UID overrides, with
 // RANGE=THISANDFUTURE moves applied; for an override, its own instance.
-func (tc *timeContext) componentOverlaps(comp *ical.Component, tr TimeRange) (bool, error) {
+func (tc *Context) ComponentOverlaps(comp *ical.Component, tr Range) (bool, error) {
 	switch comp.Name {
 	case ical.CompFreeBusy:
 		return tc.freeBusyOverlaps(comp, tr)
@@ -152,7 +151,7 @@ func (tc *timeContext) componentOverlaps(comp *ical.Component, tr TimeRange) (bo
 		found = occMatches(o, tr)
 		return !found
 	})
-	if found || errors.Is(err, errTooComplex) {
+	if found || errors.Is(err, ErrTooComplex) {
 		// Too costly to decide within the budget: it matches, and the
 		// client gets the object to decide (docs/compatibility.md).
 		return true, nil
@@ -162,7 +161,7 @@ func (tc *timeContext) componentOverlaps(comp *ical.Component, tr TimeRange) (bo
 
 // searchWindow returns the starts worth generating to find instances
 // overlapping tr (or triggers offset from them by [offLo, offHi]).
-func searchWindow(tr TimeRange, g *recurGroup, offLo, offHi time.Duration) (lo, hi time.Time) {
+func searchWindow(tr Range, g *recurGroup, offLo, offHi time.Duration) (lo, hi time.Time) {
 	const slack = 26 * time.Hour
 	maxDur := time.Duration(0)
 	if g.master != nil {
@@ -188,11 +187,11 @@ func searchWindow(tr TimeRange, g *recurGroup, offLo, offHi time.Duration) (lo, 
 }
 
 // occMatches applies the RFC 4791 9.9 table of the instance's component.
-func occMatches(o occ, tr TimeRange) bool {
+func occMatches(o occ, tr Range) bool {
 	c := o.info
 	switch c.comp.Name {
 	case ical.CompEvent, ical.CompJournal:
-		return c.hasStart && tr.overlaps(o.start, o.end)
+		return c.hasStart && tr.Overlaps(o.start, o.end)
 	case ical.CompToDo:
 		switch c.todoRow {
 		case todoStartDuration:
@@ -220,7 +219,7 @@ func occMatches(o occ, tr TimeRange) bool {
 // freeBusyOverlaps is the VFREEBUSY table of RFC 4791 9.9: DTSTART and
 // DTEND when both are present (start <= DTEND AND end > DTSTART), else
 // each FREEBUSY period, else false.
-func (tc *timeContext) freeBusyOverlaps(comp *ical.Component, tr TimeRange) (bool, error) {
+func (tc *Context) freeBusyOverlaps(comp *ical.Component, tr Range) (bool, error) {
 	ci, err := tc.freeBusyInfo(comp)
 	if err != nil {
 		return false, err
@@ -238,7 +237,7 @@ func (tc *timeContext) freeBusyOverlaps(comp *ical.Component, tr TimeRange) (boo
 }
 
 // freeBusyInfo parses a VFREEBUSY's DTSTART and DTEND.
-func (tc *timeContext) freeBusyInfo(comp *ical.Component) (*compInfo, error) {
+func (tc *Context) freeBusyInfo(comp *ical.Component) (*compInfo, error) {
 	if ci, ok := tc.infos[comp]; ok {
 		return ci, tc.errs[comp]
 	}
@@ -253,14 +252,16 @@ func (tc *timeContext) freeBusyInfo(comp *ical.Component) (*compInfo, error) {
 
 // freeBusyPeriods returns the periods of the FREEBUSY properties (RFC
 // 5545 3.8.2.6), of every FBTYPE.
-func (tc *timeContext) freeBusyPeriods(comp *ical.Component) ([][2]time.Time, error) {
+func (tc *Context) freeBusyPeriods(comp *ical.Component) ([][2]time.Time, error) {
 	var out [][2]time.Time
 	var firstErr error
 	for _, p := range comp.Props.Values(ical.PropFreeBusy) {
-		for _, s := range splitValues(p.Value) {
-			s0, e0, err := tc.period(&p, s)
+		for _, s := range SplitValues(p.Value) {
+			s0, e0, err := tc.Period(&p, s)
 			if err != nil {
-				firstErr = cmpErr(firstErr, err)
+				if firstErr == nil {
+					firstErr = err
+				}
 				continue
 			}
 			out = append(out, [2]time.Time{s0, e0})
@@ -269,19 +270,12 @@ func (tc *timeContext) freeBusyPeriods(comp *ical.Component) ([][2]time.Time, er
 	return out, firstErr
 }
 
-func cmpErr(first, err error) error {
-	if first != nil {
-		return first
-	}
-	return err
-}
-
-// period reads a PERIOD value (RFC 5545 3.3.9): start/end or
+// Period reads a PERIOD value (RFC 5545 3.3.9): start/end or
 // start/duration. An end before the start reads as the start.
-func (tc *timeContext) period(p *ical.Prop, s string) (time.Time, time.Time, error) {
+func (tc *Context) Period(p *ical.Prop, s string) (time.Time, time.Time, error) {
 	a, b, ok := strings.Cut(s, "/")
 	if !ok {
-		return time.Time{}, time.Time{}, invalidData("%s %s is not a PERIOD (RFC 5545 3.3.9)", p.Name, dav.QuoteShort(s))
+		return time.Time{}, time.Time{}, valueError(p.Name, "%s %s is not a PERIOD (RFC 5545 3.3.9)", p.Name, quote(s))
 	}
 	sv, err := tc.value(p, a)
 	if err != nil {
@@ -314,14 +308,14 @@ type alarmTrigger struct {
 	repeat   int
 	every    icalDuration
 	// extremesOnly makes times report only the first and the last
-	// repetition, all objectSpan needs.
+	// repetition, all ObjectSpan needs.
 	extremesOnly bool
 }
 
 // parseTrigger reads alarm's TRIGGER, REPEAT and DURATION (RFC 5545
 // 3.8.6.2, 3.8.6.3). REPEAT counts only with a DURATION, as the 9.9 table
 // says; an absolute trigger fires once whatever the recurrence (3.8.6.3).
-func (tc *timeContext) parseTrigger(alarm *ical.Component) (alarmTrigger, bool, error) {
+func (tc *Context) parseTrigger(alarm *ical.Component) (alarmTrigger, bool, error) {
 	p := alarm.Props.Get(ical.PropTrigger)
 	if p == nil {
 		return alarmTrigger{}, false, nil
@@ -346,7 +340,7 @@ func (tc *timeContext) parseTrigger(alarm *ical.Component) (alarmTrigger, bool, 
 		n, err1 := strconv.Atoi(strings.TrimSpace(rp.Value))
 		d, err2 := parseICalDuration(dp.Value)
 		if err1 != nil || n < 0 {
-			return t, false, invalidData("REPEAT %s is not a count (RFC 5545 3.8.6.2)", dav.QuoteShort(rp.Value))
+			return t, false, valueError(ical.PropRepeat, "REPEAT %s is not a count (RFC 5545 3.8.6.2)", quote(rp.Value))
 		}
 		if err2 != nil {
 			return t, false, err2
@@ -415,11 +409,11 @@ func (t alarmTrigger) times(o occ, fn func(time.Time) bool) {
 	}
 }
 
-// alarmOverlaps implements RFC 4791 9.9 for a VALARM inside parent: a
+// AlarmOverlaps implements RFC 4791 9.9 for a VALARM inside parent: a
 // trigger instant t overlaps when Start <= t < End; the triggers are
 // those of every instance of parent (the same instances as
-// componentOverlaps), each with its REPEAT×DURATION repetitions.
-func (tc *timeContext) alarmOverlaps(parent, alarm *ical.Component, tr TimeRange) (bool, error) {
+// ComponentOverlaps), each with its REPEAT×DURATION repetitions.
+func (tc *Context) AlarmOverlaps(parent, alarm *ical.Component, tr Range) (bool, error) {
 	ci, err := tc.info(parent)
 	if err != nil {
 		return false, err
@@ -443,8 +437,8 @@ func (tc *timeContext) alarmOverlaps(parent, alarm *ical.Component, tr TimeRange
 	offLo, offHi := t.offsets(ci.endRule.approx())
 	lo, hi := searchWindow(tr, ci.group, offLo, offHi)
 	err = tc.eachMasterOcc(ci.group, lo, hi, check)
-	if found || errors.Is(err, errTooComplex) {
-		return true, nil // as componentOverlaps
+	if found || errors.Is(err, ErrTooComplex) {
+		return true, nil // as ComponentOverlaps
 	}
 	return false, err
 }
@@ -456,13 +450,13 @@ var dateTimeProps = map[string]bool{
 	"COMPLETED": true, "CREATED": true, "DTSTAMP": true, "LAST-MODIFIED": true, "ACKNOWLEDGED": true,
 }
 
-// propertyOverlaps tests a time-range on a property (RFC 4791 9.7.2, the
+// PropertyOverlaps tests a time-range on a property (RFC 4791 9.7.2, the
 // last rule of 9.9): a DATE-TIME value t (resolved with its TZID)
 // overlaps when Start <= t < End, a DATE covers its whole day, a PERIOD
 // (RDATE, FREEBUSY) overlaps like an event. A multi-valued property
 // overlaps when one of its values does. Properties that are not date or
 // time values (TRIGGER with a DURATION too) → false.
-func (tc *timeContext) propertyOverlaps(prop *ical.Prop, tr TimeRange) (bool, error) {
+func (tc *Context) PropertyOverlaps(prop *ical.Prop, tr Range) (bool, error) {
 	vt := strings.ToUpper(prop.Params.Get("VALUE"))
 	switch {
 	case prop.Name == ical.PropFreeBusy || vt == "PERIOD":
@@ -472,13 +466,13 @@ func (tc *timeContext) propertyOverlaps(prop *ical.Prop, tr TimeRange) (bool, er
 	default:
 		return false, nil
 	}
-	for _, s := range splitValues(prop.Value) {
+	for _, s := range SplitValues(prop.Value) {
 		if vt == "PERIOD" || strings.Contains(s, "/") {
-			a, b, err := tc.period(prop, s)
+			a, b, err := tc.Period(prop, s)
 			if err != nil {
 				return false, err
 			}
-			if tr.overlaps(a, b) {
+			if tr.Overlaps(a, b) {
 				return true, nil
 			}
 			continue
@@ -492,7 +486,7 @@ func (tc *timeContext) propertyOverlaps(prop *ical.Prop, tr TimeRange) (bool, er
 		if v.kind == kindDate {
 			end = v.zone.utc(v.wall.AddDate(0, 0, 1))
 		}
-		if tr.overlaps(start, end) {
+		if tr.Overlaps(start, end) {
 			return true, nil
 		}
 	}
@@ -500,7 +494,7 @@ func (tc *timeContext) propertyOverlaps(prop *ical.Prop, tr TimeRange) (bool, er
 }
 
 // instance is one occurrence of a recurrence set.
-type instance struct {
+type Instance struct {
 	// Start and End are UTC. End is the 9.9 effective end: DTEND (DUE),
 	// DTSTART+DURATION, +1 day for a DATE VEVENT or VJOURNAL, else
 	// Start. VTODOs without DTSTART have the times of their 9.9 row
@@ -522,8 +516,8 @@ type instance struct {
 // when the set is infinite. For a VFREEBUSY the one instance runs from
 // DTSTART to DTEND, or over its FREEBUSY periods. Used by expand (RFC
 // 4791 9.6.5) and free-busy (7.10). A range holding more than
-// maxInstances instances of the master fails with errTooManyInstances.
-func (tc *timeContext) instances(comp *ical.Component, tr TimeRange, fn func(instance) bool) error {
+// MaxInstances instances of the master fails with errTooManyInstances.
+func (tc *Context) Instances(comp *ical.Component, tr Range, fn func(Instance) bool) error {
 	if comp.Name == ical.CompFreeBusy {
 		return tc.freeBusyInstance(comp, tr, fn)
 	}
@@ -540,16 +534,16 @@ func (tc *timeContext) instances(comp *ical.Component, tr TimeRange, fn func(ins
 		if m.recurring() {
 			tc.prepare(g)
 			if g.infinite && tr.End.IsZero() {
-				return fmt.Errorf("%w: an infinite recurrence needs a bounded time range", errTooComplex)
+				return fmt.Errorf("%w: an infinite recurrence needs a bounded time range", ErrTooComplex)
 			}
 			lo, hi := searchWindow(tr, g, 0, 0)
 			err := tc.eachMasterOcc(g, lo, hi, func(o occ) bool {
 				if occMatches(o, tr) {
 					list = append(list, o)
 				}
-				return len(list) <= maxInstances
+				return len(list) <= MaxInstances
 			})
-			if err == nil && len(list) > maxInstances {
+			if err == nil && len(list) > MaxInstances {
 				err = errTooManyInstances
 			}
 			if err != nil {
@@ -575,7 +569,7 @@ func (tc *timeContext) instances(comp *ical.Component, tr TimeRange, fn func(ins
 		return a.rid.Compare(b.rid)
 	})
 	for _, o := range list {
-		if !fn(instance{Start: o.start, End: o.end, RecurrenceID: o.rid, AllDay: o.allDay, Comp: o.info.comp, Overridden: o.overridden}) {
+		if !fn(Instance{Start: o.start, End: o.end, RecurrenceID: o.rid, AllDay: o.allDay, Comp: o.info.comp, Overridden: o.overridden}) {
 			break
 		}
 	}
@@ -583,13 +577,13 @@ func (tc *timeContext) instances(comp *ical.Component, tr TimeRange, fn func(ins
 }
 
 // freeBusyInstance is instances for a VFREEBUSY.
-func (tc *timeContext) freeBusyInstance(comp *ical.Component, tr TimeRange, fn func(instance) bool) error {
+func (tc *Context) freeBusyInstance(comp *ical.Component, tr Range, fn func(Instance) bool) error {
 	ok, err := tc.freeBusyOverlaps(comp, tr)
 	if err != nil || !ok {
 		return err
 	}
 	ci, _ := tc.freeBusyInfo(comp)
-	inst := instance{Comp: comp}
+	inst := Instance{Comp: comp}
 	if ci.hasStart && ci.hasEnd {
 		inst.Start, inst.End = ci.start.instant(), ci.end.instant()
 	} else {
@@ -607,12 +601,12 @@ func (tc *timeContext) freeBusyInstance(comp *ical.Component, tr TimeRange, fn f
 	return nil
 }
 
-// useFloatingVTimezone makes the first usable VTIMEZONE of tzcal (a
+// UseFloatingVTimezone makes the first usable VTIMEZONE of tzcal (a
 // CALDAV:timezone or calendar-timezone value, RFC 4791 5.2.2, 9.8) the
 // zone of floating times and DATE values, for when its TZID is no zone
-// lookupTZID knows. Call it before any evaluation: results already
+// LookupTZID knows. Call it before any evaluation: results already
 // computed keep the earlier zone. It reports whether tzcal had one.
-func (tc *timeContext) useFloatingVTimezone(tzcal *ical.Calendar) bool {
+func (tc *Context) UseFloatingVTimezone(tzcal *ical.Calendar) bool {
 	if tzcal == nil {
 		return false
 	}

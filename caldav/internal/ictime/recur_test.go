@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 import (
 	"fmt"
@@ -10,15 +10,17 @@ import (
 
 	"github.com/emersion/go-ical"
 	"github.com/teambition/rrule-go"
+
+	"github.com/pgdav/pgdav/caldav/internal/ictime/ictimetest"
 )
 
 // instStarts lists the instances of the set of the first component named
 // name in cal over tr as "start/end" in UTC, an override marked "*".
-func instStarts(t *testing.T, cal *ical.Calendar, name string, floating *time.Location, tr TimeRange) []string {
+func instStarts(t *testing.T, cal *ical.Calendar, name string, floating *time.Location, tr Range) []string {
 	t.Helper()
-	tc := newTimeContext(cal, floating)
+	tc := NewContext(cal, floating)
 	var out []string
-	err := tc.instances(firstComp(cal, name), tr, func(in instance) bool {
+	err := tc.Instances(firstComp(cal, name), tr, func(in Instance) bool {
 		s := in.Start.Format("20060102T150405Z") + "/" + in.End.Format("20060102T150405Z")
 		if in.Overridden {
 			s += "*"
@@ -35,12 +37,12 @@ func instStarts(t *testing.T, cal *ical.Calendar, name string, floating *time.Lo
 // TestRecurrenceSets checks whole recurrence sets (RFC 5545 3.8.5):
 // RRULE forms, EXDATE in several forms, RDATE, overrides, zones.
 func TestRecurrenceSets(t *testing.T) {
-	all := TimeRange{}
+	all := Range{}
 	for _, tt := range []struct {
 		name  string
 		body  string
 		float string
-		tr    TimeRange
+		tr    Range
 		want  string // space-separated start/end pairs
 	}{
 		{"daily COUNT", "DTSTART:20260101T100000Z\nDURATION:PT1H\nRRULE:FREQ=DAILY;COUNT=3", "", all,
@@ -67,7 +69,7 @@ func TestRecurrenceSets(t *testing.T) {
 			"20260101T100000Z/20260101T100000Z 20260105T100000Z/20260105T100000Z"},
 		{"EXRULE", "DTSTART:20260105T100000Z\nRRULE:FREQ=DAILY;COUNT=5\nEXRULE:FREQ=DAILY;INTERVAL=2", "", all,
 			"20260106T100000Z/20260106T100000Z 20260108T100000Z/20260108T100000Z"},
-		{"range picks", "DTSTART:20260101T100000Z\nDURATION:PT1H\nRRULE:FREQ=DAILY", "", TimeRange{ut(t, "20360101T103000Z"), ut(t, "20360102T100000Z")},
+		{"range picks", "DTSTART:20260101T100000Z\nDURATION:PT1H\nRRULE:FREQ=DAILY", "", Range{ut(t, "20360101T103000Z"), ut(t, "20360102T100000Z")},
 			"20360101T100000Z/20360101T110000Z"},
 		{"floating recurring", "DTSTART:20260105T100000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY;COUNT=2", "America/New_York", all,
 			"20260105T150000Z/20260105T160000Z 20260112T150000Z/20260112T160000Z"},
@@ -106,27 +108,13 @@ func TestRecurrenceSets(t *testing.T) {
 
 // myZone is Europe/Berlin's current rules under a TZID no database
 // knows: only the VTIMEZONE can resolve it.
-const myZone = `BEGIN:VTIMEZONE
-TZID:My Zone
-BEGIN:DAYLIGHT
-TZOFFSETFROM:+0100
-TZOFFSETTO:+0200
-DTSTART:19810329T020000
-RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
-END:DAYLIGHT
-BEGIN:STANDARD
-TZOFFSETFROM:+0200
-TZOFFSETTO:+0100
-DTSTART:19961027T030000
-RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
-END:STANDARD
-END:VTIMEZONE`
+const myZone = ictimetest.MyZone
 
 // TestVTimezone evaluates a VTIMEZONE-only zone, its gap and overlap,
 // and checks that the resource's VTIMEZONE wins over the IANA name.
 func TestVTimezone(t *testing.T) {
 	cal := tcal(t, myZone+"\nBEGIN:VEVENT\nUID:x\nDTSTART;TZID=My Zone:20260323T100000\nRRULE:FREQ=WEEKLY;COUNT=2\nEND:VEVENT")
-	got := strings.Join(instStarts(t, cal, "VEVENT", nil, TimeRange{}), " ")
+	got := strings.Join(instStarts(t, cal, "VEVENT", nil, Range{}), " ")
 	if want := "20260323T090000Z/20260323T090000Z 20260330T080000Z/20260330T080000Z"; got != want {
 		t.Errorf("My Zone: got %s, want %s", got, want)
 	}
@@ -151,11 +139,11 @@ DTSTART;TZID=Eastern Custom:20260302T100000
 DURATION:PT1H
 RRULE:FREQ=WEEKLY;COUNT=2
 END:VEVENT`)
-	got = strings.Join(instStarts(t, ny, "VEVENT", nil, TimeRange{}), " ")
+	got = strings.Join(instStarts(t, ny, "VEVENT", nil, Range{}), " ")
 	if want := "20260302T150000Z/20260302T160000Z 20260309T140000Z/20260309T150000Z"; got != want {
 		t.Errorf("Eastern Custom: got %s, want %s", got, want)
 	}
-	tc := newTimeContext(cal, nil)
+	tc := NewContext(cal, nil)
 	z := tc.zoneFor("My Zone")
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	iana := tzLocation{berlin}
@@ -189,7 +177,7 @@ END:VEVENT`)
 	}
 	// A VTIMEZONE named like an IANA zone but saying otherwise wins.
 	odd := tcal(t, "BEGIN:VTIMEZONE\nTZID:Europe/Berlin\nBEGIN:STANDARD\nDTSTART:19700101T000000\nTZOFFSETFROM:+0500\nTZOFFSETTO:+0500\nEND:STANDARD\nEND:VTIMEZONE\nBEGIN:VEVENT\nUID:y\nDTSTART;TZID=Europe/Berlin:20260701T100000\nEND:VEVENT")
-	if got := instStarts(t, odd, "VEVENT", nil, TimeRange{}); len(got) != 1 || !strings.HasPrefix(got[0], "20260701T050000Z") {
+	if got := instStarts(t, odd, "VEVENT", nil, Range{}); len(got) != 1 || !strings.HasPrefix(got[0], "20260701T050000Z") {
 		t.Errorf("own VTIMEZONE: %v", got)
 	}
 }
@@ -219,7 +207,7 @@ UID:o
 DTSTART;TZID=Pacific Standard Time:20260305T090000
 RRULE:FREQ=WEEKLY;COUNT=2
 END:VEVENT`)
-	got := strings.Join(instStarts(t, cal, "VEVENT", nil, TimeRange{}), " ")
+	got := strings.Join(instStarts(t, cal, "VEVENT", nil, Range{}), " ")
 	if want := "20260305T170000Z/20260305T170000Z 20260312T160000Z/20260312T160000Z"; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
@@ -233,7 +221,7 @@ func TestOverrides(t *testing.T) {
 	// The 7th moved to the 20th, given in UTC.
 	moved := master + "BEGIN:VEVENT\nUID:o\nRECURRENCE-ID:20260107T090000Z\nDTSTART;TZID=Europe/Berlin:20260120T100000\nDURATION:PT2H\nEND:VEVENT"
 	cal := tcal(t, moved)
-	tc := newTimeContext(cal, nil)
+	tc := NewContext(cal, nil)
 	m, ov := cal.Children[0], cal.Children[1]
 	for _, c := range []struct {
 		comp *ical.Component
@@ -247,20 +235,20 @@ func TestOverrides(t *testing.T) {
 		{ov, "20260120T105959Z", "20260121T000000Z", true}, // its own length, 2 h
 		{m, "20260106T000000Z", "20260107T000000Z", true},
 	} {
-		got, err := tc.componentOverlaps(c.comp, rng(t, c.a, c.b))
+		got, err := tc.ComponentOverlaps(c.comp, rng(t, c.a, c.b))
 		if err != nil || got != c.want {
 			t.Errorf("%s [%s, %s): got %v %v, want %v", c.comp.Props.Get("DTSTART").Value, c.a, c.b, got, err, c.want)
 		}
 	}
-	got := strings.Join(instStarts(t, cal, "VEVENT", nil, TimeRange{}), " ")
+	got := strings.Join(instStarts(t, cal, "VEVENT", nil, Range{}), " ")
 	want := "20260105T090000Z/20260105T100000Z 20260106T090000Z/20260106T100000Z 20260108T090000Z/20260108T100000Z 20260109T090000Z/20260109T100000Z 20260120T090000Z/20260120T110000Z*"
 	if got != want {
 		t.Errorf("instances:\ngot  %s\nwant %s", got, want)
 	}
 	// The same set, asked through the override.
-	tc = newTimeContext(cal, nil)
+	tc = NewContext(cal, nil)
 	var rids []string
-	_ = tc.instances(ov, TimeRange{}, func(in instance) bool {
+	_ = tc.Instances(ov, Range{}, func(in Instance) bool {
 		rids = append(rids, in.RecurrenceID.Format("02T15"))
 		return true
 	})
@@ -270,19 +258,19 @@ func TestOverrides(t *testing.T) {
 
 	// Overrides without their master.
 	orphan := tcal(t, "BEGIN:VEVENT\nUID:o\nRECURRENCE-ID:20260107T090000Z\nDTSTART:20260107T120000Z\nEND:VEVENT\nBEGIN:VEVENT\nUID:o\nRECURRENCE-ID:20260106T090000Z\nDTSTART:20260106T120000Z\nEND:VEVENT")
-	if got := strings.Join(instStarts(t, orphan, "VEVENT", nil, TimeRange{}), " "); got != "20260106T120000Z/20260106T120000Z* 20260107T120000Z/20260107T120000Z*" {
+	if got := strings.Join(instStarts(t, orphan, "VEVENT", nil, Range{}), " "); got != "20260106T120000Z/20260106T120000Z* 20260107T120000Z/20260107T120000Z*" {
 		t.Errorf("orphans: %s", got)
 	}
 
 	// THISANDFUTURE from the 7th: two hours later and 30 minutes long.
 	future := master + "BEGIN:VEVENT\nUID:o\nRECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20260107T100000\nDTSTART;TZID=Europe/Berlin:20260107T120000\nDURATION:PT30M\nEND:VEVENT"
 	cal = tcal(t, future)
-	got = strings.Join(instStarts(t, cal, "VEVENT", nil, TimeRange{}), " ")
+	got = strings.Join(instStarts(t, cal, "VEVENT", nil, Range{}), " ")
 	want = "20260105T090000Z/20260105T100000Z 20260106T090000Z/20260106T100000Z 20260107T110000Z/20260107T113000Z* 20260108T110000Z/20260108T113000Z 20260109T110000Z/20260109T113000Z"
 	if got != want {
 		t.Errorf("THISANDFUTURE:\ngot  %s\nwant %s", got, want)
 	}
-	tc = newTimeContext(cal, nil)
+	tc = NewContext(cal, nil)
 	for _, c := range []struct {
 		a, b string
 		want bool
@@ -291,7 +279,7 @@ func TestOverrides(t *testing.T) {
 		{"20260108T112900Z", "20260108T120000Z", true},
 		{"20260106T090000Z", "20260106T090001Z", true},
 	} {
-		if got, err := tc.componentOverlaps(cal.Children[0], rng(t, c.a, c.b)); err != nil || got != c.want {
+		if got, err := tc.ComponentOverlaps(cal.Children[0], rng(t, c.a, c.b)); err != nil || got != c.want {
 			t.Errorf("THISANDFUTURE [%s, %s): got %v %v", c.a, c.b, got, err)
 		}
 	}
@@ -301,7 +289,7 @@ func TestOverrides(t *testing.T) {
 // and bounds what an unbounded query may do.
 func TestInfiniteRules(t *testing.T) {
 	cal := tcal(t, "BEGIN:VEVENT\nUID:i\nDTSTART;TZID=America/New_York:20260106T100000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY;BYDAY=TU\nEND:VEVENT")
-	tc := newTimeContext(cal, nil)
+	tc := NewContext(cal, nil)
 	comp := cal.Children[0]
 	// 2056-01-04 is a Tuesday: 10:00 EST = 15:00Z.
 	for _, c := range []struct {
@@ -315,14 +303,14 @@ func TestInfiniteRules(t *testing.T) {
 		{"", "20260106T150000Z", false},
 		{"", "20260106T150001Z", true},
 	} {
-		if got, err := tc.componentOverlaps(comp, rng(t, c.a, c.b)); err != nil || got != c.want {
+		if got, err := tc.ComponentOverlaps(comp, rng(t, c.a, c.b)); err != nil || got != c.want {
 			t.Errorf("[%s, %s): got %v %v, want %v", c.a, c.b, got, err, c.want)
 		}
 	}
 	if got := instStarts(t, cal, "VEVENT", nil, rng(t, "20560101T000000Z", "20560201T000000Z")); len(got) != 4 {
 		t.Errorf("January 2056: %v", got)
 	}
-	err := tc.instances(comp, rng(t, "20560101T000000Z", ""), func(instance) bool { return true })
+	err := tc.Instances(comp, rng(t, "20560101T000000Z", ""), func(Instance) bool { return true })
 	if err == nil {
 		t.Error("instances of an infinite set over an unbounded range: no error")
 	}
@@ -338,10 +326,10 @@ func TestTooComplex(t *testing.T) {
 		"FREQ=DAILY;COUNT=10000000",
 	} {
 		cal := tcal(t, "BEGIN:VEVENT\nUID:c\nDTSTART:20260101T000000Z\nRRULE:"+rule+"\nEND:VEVENT")
-		tc := newTimeContext(cal, nil)
+		tc := NewContext(cal, nil)
 		before := recurWorkDone.Load()
 		tr := rng(t, "40000101T000000Z", "40000102T000000Z")
-		err := tc.instances(cal.Children[0], tr, func(instance) bool { return true })
+		err := tc.Instances(cal.Children[0], tr, func(Instance) bool { return true })
 		if err == nil || !strings.Contains(err.Error(), "too complex") {
 			t.Errorf("%s: err %v", rule, err)
 		}
@@ -349,10 +337,10 @@ func TestTooComplex(t *testing.T) {
 			t.Errorf("%s: %d units of work, budget %d", rule, spent, maxRecurWork)
 		}
 		// A filter cannot rule the object out: it matches.
-		if ok, err := tc.componentOverlaps(cal.Children[0], tr); !ok || err != nil {
+		if ok, err := tc.ComponentOverlaps(cal.Children[0], tr); !ok || err != nil {
 			t.Errorf("%s: overlaps %v %v", rule, ok, err)
 		}
-		if s, e, err := objectSpan(cal); err != nil || !e.IsZero() || s.IsZero() {
+		if s, e, err := ObjectSpan(cal); err != nil || !e.IsZero() || s.IsZero() {
 			t.Errorf("%s: span %v %v %v", rule, s, e, err)
 		}
 	}
@@ -360,7 +348,7 @@ func TestTooComplex(t *testing.T) {
 	// months or years can be skipped.
 	for _, rule := range []string{"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"} {
 		cal := tcal(t, "BEGIN:VEVENT\nUID:c\nDTSTART:20260101T000000Z\nRRULE:"+rule+"\nEND:VEVENT")
-		if got, err := newTimeContext(cal, nil).componentOverlaps(cal.Children[0], rng(t, "20270101T000000Z", "")); err != nil || got {
+		if got, err := NewContext(cal, nil).ComponentOverlaps(cal.Children[0], rng(t, "20270101T000000Z", "")); err != nil || got {
 			t.Errorf("never-matching %s: %v %v", rule, got, err)
 		}
 	}
@@ -573,7 +561,7 @@ func TestTZIDLookup(t *testing.T) {
 		"../../etc/passwd":                                       "",
 		"Nowhere":                                                "",
 	} {
-		loc := lookupTZID(tzid)
+		loc := LookupTZID(tzid)
 		got := ""
 		if loc != nil {
 			got = loc.String()
@@ -589,5 +577,21 @@ func TestTZIDLookup(t *testing.T) {
 	}
 	if len(windowsZones) < 60 {
 		t.Errorf("only %d Windows zones", len(windowsZones))
+	}
+}
+
+// TestUnescapeUID: UIDs that differ only in their TEXT escapes (RFC 5545
+// 3.3.11) are one recurrence set, and reading a plain UID allocates
+// nothing.
+func TestUnescapeUID(t *testing.T) {
+	for in, want := range map[string]string{
+		`a@b`: `a@b`, `a\,b`: `a,b`, `a\;b\\c`: `a;b\c`, `x\ny\N`: "x\ny\n", `a\\,b`: `a\,b`, `a\qb\`: `a\qb\`,
+	} {
+		if got := unescapeUID(in); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = unescapeUID("040000008200E00074C5B7101A82E008@example.com") }); n != 0 {
+		t.Errorf("a plain UID costs %v allocations", n)
 	}
 }

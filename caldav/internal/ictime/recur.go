@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 import (
 	"errors"
@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/pgdav/pgdav/internal/dav"
 )
 
 // This file is pgdav's RRULE engine (RFC 5545 3.3.10). It expands a rule
@@ -24,17 +22,17 @@ import (
 // independent of *time.Location (VTIMEZONE-only zones). rrule-go is used
 // in the tests as a reference.
 
-// errTooComplex is returned (wrapped) when a recurrence would need more
-// than its work budget (recurBudget), or more than maxInstances
+// ErrTooComplex is returned (wrapped) when a recurrence would need more
+// than its work budget (recurBudget), or more than MaxInstances
 // instances, to answer a question: e.g. COUNT=1000000 of a daily rule
 // queried 3000 years later, or a SECONDLY rule whose BYxxx parts never
 // match. The caller decides what a query does with such an object;
-// objectSpan treats it as unbounded.
-var errTooComplex = errors.New("recurrence too complex to evaluate")
+// ObjectSpan treats it as unbounded, the overlap tests as a match.
+var ErrTooComplex = errors.New("recurrence too complex to evaluate")
 
-// maxRecurYear ends every rule: instances after year 9999 cannot be
+// MaxYear ends every rule: instances after year 9999 cannot be
 // written as iCalendar values.
-const maxRecurYear = 9999
+const MaxYear = 9999
 
 type recurFreq int
 
@@ -97,7 +95,7 @@ type recurRule struct {
 	wkst                       time.Weekday
 
 	// zeroInterval: INTERVAL=0, which RFC 5545 3.3.10 does not allow.
-	// Stored rules read it as 1; PUT refuses it (validate_times.go).
+	// Stored rules read it as 1; PUT refuses it (CheckRule).
 	zeroInterval bool
 }
 
@@ -115,7 +113,7 @@ const maxRecurList = 400
 func parseRecur(s string) (*recurRule, error) {
 	r := &recurRule{interval: 1, wkst: time.Monday}
 	bad := func(format string, args ...any) (*recurRule, error) {
-		return nil, invalidData("RRULE %s: %s (RFC 5545 3.3.10)", dav.QuoteShort(s), fmt.Sprintf(format, args...))
+		return nil, valueError("", "RRULE %s: %s (RFC 5545 3.3.10)", quote(s), fmt.Sprintf(format, args...))
 	}
 	seen := map[string]bool{}
 	hasFreq := false
@@ -127,10 +125,10 @@ func parseRecur(s string) (*recurRule, error) {
 		name = strings.ToUpper(strings.TrimSpace(name))
 		value = strings.ToUpper(strings.TrimSpace(value))
 		if !ok {
-			return bad("%s has no value", dav.Clip(part))
+			return bad("%s has no value", clip(part))
 		}
 		if seen[name] {
-			return bad("%s given twice", dav.Clip(name))
+			return bad("%s given twice", clip(name))
 		}
 		seen[name] = true
 		var err error
@@ -138,7 +136,7 @@ func parseRecur(s string) (*recurRule, error) {
 		case "FREQ":
 			f, ok := freqNames[value]
 			if !ok {
-				return bad("unknown FREQ %s", dav.Clip(value))
+				return bad("unknown FREQ %s", clip(value))
 			}
 			r.freq, hasFreq = f, true
 		case "INTERVAL":
@@ -181,7 +179,7 @@ func parseRecur(s string) (*recurRule, error) {
 		case "WKST":
 			wd, ok := weekdayNames[value]
 			if !ok {
-				return bad("unknown WKST %s", dav.Clip(value))
+				return bad("unknown WKST %s", clip(value))
 			}
 			r.wkst = wd
 		case "RSCALE":
@@ -191,11 +189,11 @@ func parseRecur(s string) (*recurRule, error) {
 		case "SKIP":
 		default:
 			if !strings.HasPrefix(name, "X-") {
-				return bad("unknown rule part %s", dav.Clip(name))
+				return bad("unknown rule part %s", clip(name))
 			}
 		}
 		if err != nil {
-			return bad("%s: %v", name, errorMessage(err))
+			return bad("%s: %v", name, err)
 		}
 	}
 	if !hasFreq {
@@ -224,7 +222,7 @@ func recurInts(s string, lo, hi int, signed bool) ([]int, error) {
 			a = -a
 		}
 		if err != nil || a < lo || a > hi {
-			return nil, fmt.Errorf("%s is out of range", dav.Clip(it))
+			return nil, fmt.Errorf("%s is out of range", clip(it))
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
@@ -243,17 +241,17 @@ func recurWeekdays(s string) ([]recurWeekday, error) {
 	for _, it := range items {
 		it = strings.TrimSpace(it)
 		if len(it) < 2 {
-			return nil, fmt.Errorf("%s is not a weekday", dav.Clip(it))
+			return nil, fmt.Errorf("%s is not a weekday", clip(it))
 		}
 		wd, ok := weekdayNames[it[len(it)-2:]]
 		if !ok {
-			return nil, fmt.Errorf("%s is not a weekday", dav.Clip(it))
+			return nil, fmt.Errorf("%s is not a weekday", clip(it))
 		}
 		n := 0
 		if num := it[:len(it)-2]; num != "" {
 			v, err := strconv.Atoi(num)
 			if err != nil || v == 0 || v < -53 || v > 53 {
-				return nil, fmt.Errorf("%s has a bad ordinal", dav.Clip(it))
+				return nil, fmt.Errorf("%s has a bad ordinal", clip(it))
 			}
 			n = v
 		}
@@ -450,7 +448,7 @@ func (it *recurIter) take() (time.Time, bool) {
 }
 
 // next returns the next instance, or false at the end of the rule. It
-// fails with errTooComplex when its budget (recurBudget) is spent.
+// fails with ErrTooComplex when its budget (recurBudget) is spent.
 func (it *recurIter) next() (time.Time, bool, error) {
 	for {
 		for {
@@ -492,7 +490,7 @@ func (it *recurIter) period() {
 	switch it.freq {
 	case freqYearly:
 		y := it.base.Year() + int(k)*it.step
-		if y > maxRecurYear || k*int64(it.step) > maxRecurYear {
+		if y > MaxYear || k*int64(it.step) > MaxYear {
 			it.done = true
 			return
 		}
@@ -503,7 +501,7 @@ func (it *recurIter) period() {
 		}
 	case freqMonthly:
 		mi := int64(it.base.Month()-1) + k*int64(it.step)
-		if mi/12 > maxRecurYear {
+		if mi/12 > MaxYear {
 			it.done = true
 			return
 		}
@@ -517,7 +515,7 @@ func (it *recurIter) period() {
 		if it.freq == freqWeekly {
 			n *= 7
 		}
-		if n > maxRecurYear*366 {
+		if n > MaxYear*366 {
 			it.done = true
 			return
 		}
@@ -535,7 +533,7 @@ func (it *recurIter) period() {
 		it.subDaily(k)
 		return
 	}
-	if first.Year() > maxRecurYear {
+	if first.Year() > MaxYear {
 		it.done = true
 		return
 	}
@@ -617,13 +615,13 @@ func week1Day(y int, wkst time.Weekday) int {
 // second.
 func (it *recurIter) subDaily(k int64) {
 	stride := it.stride()
-	if k > (maxRecurYear*366*86400)/stride {
+	if k > (MaxYear*366*86400)/stride {
 		it.done = true
 		return
 	}
 	p := time.Unix(it.base.Unix()+k*stride, 0).UTC()
 	it.budget.spend(1) // a second unit besides next's: a sub-daily period converts its instant
-	if p.Year() > maxRecurYear {
+	if p.Year() > MaxYear {
 		it.done = true
 		return
 	}

@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 import (
 	"fmt"
@@ -81,7 +81,7 @@ type recurDate struct {
 }
 
 // compInfo is what the time engine reads from one VEVENT, VTODO,
-// VJOURNAL or VFREEBUSY, parsed once per timeContext.
+// VJOURNAL or VFREEBUSY, parsed once per Context.
 type compInfo struct {
 	comp     *ical.Component
 	start    dtValue
@@ -128,7 +128,7 @@ type recurGroup struct {
 
 // info returns the parsed form of comp, parsing its whole group of
 // components the first time.
-func (tc *timeContext) info(comp *ical.Component) (*compInfo, error) {
+func (tc *Context) info(comp *ical.Component) (*compInfo, error) {
 	if ci, ok := tc.infos[comp]; ok {
 		return ci, tc.errs[comp]
 	}
@@ -143,7 +143,7 @@ func (tc *timeContext) info(comp *ical.Component) (*compInfo, error) {
 			}
 			key := c.Name + "\x00"
 			if p := c.Props.Get(ical.PropUID); p != nil && strings.TrimSpace(p.Value) != "" {
-				key += unescapeText(strings.TrimSpace(p.Value))
+				key += unescapeUID(strings.TrimSpace(p.Value))
 			} else {
 				key += fmt.Sprintf("%p", c)
 			}
@@ -162,7 +162,7 @@ func (tc *timeContext) info(comp *ical.Component) (*compInfo, error) {
 	return tc.infos[comp], tc.errs[comp]
 }
 
-func (tc *timeContext) addToGroup(g *recurGroup, c *ical.Component) {
+func (tc *Context) addToGroup(g *recurGroup, c *ical.Component) {
 	ci, err := tc.parseComp(c)
 	ci.group = g
 	tc.infos[c] = ci
@@ -182,7 +182,7 @@ func (tc *timeContext) addToGroup(g *recurGroup, c *ical.Component) {
 
 // parseComp reads the time properties of c. On an error the result is
 // still usable, without the faulty property.
-func (tc *timeContext) parseComp(c *ical.Component) (*compInfo, error) {
+func (tc *Context) parseComp(c *ical.Component) (*compInfo, error) {
 	ci := &compInfo{comp: c}
 	var firstErr error
 	note := func(err error) {
@@ -245,7 +245,7 @@ func (tc *timeContext) parseComp(c *ical.Component) (*compInfo, error) {
 			}
 		}
 		for _, p := range c.Props.Values(ical.PropRecurrenceDates) {
-			for _, s := range splitValues(p.Value) {
+			for _, s := range SplitValues(p.Value) {
 				rd, err := tc.recurDate(&p, s, ci)
 				note(err)
 				if err == nil {
@@ -254,7 +254,7 @@ func (tc *timeContext) parseComp(c *ical.Component) (*compInfo, error) {
 			}
 		}
 		for _, p := range c.Props.Values(ical.PropExceptionDates) {
-			for _, s := range splitValues(p.Value) {
+			for _, s := range SplitValues(p.Value) {
 				v, err := tc.value(&p, s)
 				note(err)
 				if err == nil {
@@ -277,7 +277,7 @@ func firstValue(s string) string {
 // recurDate reads one RDATE value, which may be a PERIOD (start/end or
 // start/duration). A DATE value against a DATE-TIME DTSTART means that
 // day at DTSTART's time of day (a lenient reading of invalid data).
-func (tc *timeContext) recurDate(p *ical.Prop, s string, ci *compInfo) (recurDate, error) {
+func (tc *Context) recurDate(p *ical.Prop, s string, ci *compInfo) (recurDate, error) {
 	first, rest, isPeriod := strings.Cut(s, "/")
 	v, err := tc.value(p, first)
 	if err != nil {
@@ -400,7 +400,7 @@ func (c *compInfo) ownOcc() occ {
 }
 
 // prepare computes what iterating the group's master needs.
-func (tc *timeContext) prepare(g *recurGroup) {
+func (tc *Context) prepare(g *recurGroup) {
 	if g.prepared {
 		return
 	}
@@ -465,10 +465,10 @@ func sign(d time.Duration) int {
 // key returns the identity of the instance v names in the frame of
 // master m: its instant, or its day for an all-day master. EXDATE and
 // RECURRENCE-ID given in another zone or in UTC thus match (RFC 5545
-// 3.8.5.1). For objectSpan, a value whose meaning depends on the floating
+// 3.8.5.1). For ObjectSpan, a value whose meaning depends on the floating
 // zone in another way than the master's does not match: the span must
 // hold for every floating zone, and an instance kept is always safe.
-func (tc *timeContext) key(m *compInfo, v dtValue) (int64, bool) {
+func (tc *Context) key(m *compInfo, v dtValue) (int64, bool) {
 	if tc.spanMode && v.kind.fixed() != m.start.kind.fixed() {
 		return 0, false
 	}
@@ -509,7 +509,7 @@ type ruleSource struct {
 	err       error
 }
 
-func (tc *timeContext) newRuleSource(m *compInfo, r *recurRule, b *recurBudget) *ruleSource {
+func (tc *Context) newRuleSource(m *compInfo, r *recurRule, b *recurBudget) *ruleSource {
 	s := &ruleSource{it: newRecurIter(r, m.start.wall, m.allDay), m: m, r: r}
 	s.it.budget = b
 	if r.hasUntil {
@@ -562,10 +562,10 @@ func (s *ruleSource) advance() {
 // (nearly) increasing order: from no later than the first at or after
 // lo (zero: from the beginning) until one after hi (zero: to the end), or
 // until fn returns false. EXDATEs and EXRULEs are applied, duplicates
-// dropped; overrides are not looked at. It fails with errTooComplex
+// dropped; overrides are not looked at. It fails with ErrTooComplex
 // when the set needs more than its budget (maxRecurWork, shared by its
 // rules, one unit for each start besides the rules' own work) before hi.
-func (tc *timeContext) eachStart(g *recurGroup, lo, hi time.Time, fn func(origStart) bool) error {
+func (tc *Context) eachStart(g *recurGroup, lo, hi time.Time, fn func(origStart) bool) error {
 	m := g.master
 	b := tc.budget()
 	defer b.close()
@@ -643,7 +643,7 @@ func (tc *timeContext) eachStart(g *recurGroup, lo, hi time.Time, fn func(origSt
 }
 
 // excluded applies EXDATE and EXRULE.
-func (tc *timeContext) excluded(g *recurGroup, o origStart, exrules []*ruleSource) bool {
+func (tc *Context) excluded(g *recurGroup, o origStart, exrules []*ruleSource) bool {
 	if g.exKeys[g.instKey(o)] || (!g.master.allDay && g.exDays[dayNumber(o.wall)]) {
 		return true
 	}
@@ -661,7 +661,7 @@ func (tc *timeContext) excluded(g *recurGroup, o origStart, exrules []*ruleSourc
 // eachMasterOcc calls fn with the instances of the master of g that no
 // other component overrides, THISANDFUTURE shifts applied, for starts
 // from about lo to about hi (zero: unbounded); fn checks exactly.
-func (tc *timeContext) eachMasterOcc(g *recurGroup, lo, hi time.Time, fn func(occ) bool) error {
+func (tc *Context) eachMasterOcc(g *recurGroup, lo, hi time.Time, fn func(occ) bool) error {
 	tc.prepare(g)
 	if !lo.IsZero() {
 		lo = lo.Add(-g.maxShift)
@@ -701,7 +701,7 @@ func (tc *timeContext) eachMasterOcc(g *recurGroup, lo, hi time.Time, fn func(oc
 
 // shifted moves a master instance as THISANDFUTURE override i says: by
 // the override's move, with the override's length.
-func (tc *timeContext) shifted(g *recurGroup, o occ, i int) occ {
+func (tc *Context) shifted(g *recurGroup, o occ, i int) occ {
 	f := g.future[i]
 	if g.master.allDay && f.start.kind == kindDate && f.rid.kind == kindDate {
 		o.wall = o.wall.AddDate(0, 0, int(dayNumber(f.start.wall)-dayNumber(f.rid.wall)))

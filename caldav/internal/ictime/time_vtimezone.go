@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 import (
 	"slices"
@@ -101,7 +101,7 @@ func readVTimezone(comp *ical.Component) *vtimezone {
 		}
 		add(start)
 		for _, p := range c.Props.Values(ical.PropRecurrenceDates) {
-			for _, v := range splitValues(p.Value) {
+			for _, v := range SplitValues(p.Value) {
 				v, _, _ = strings.Cut(v, "/")
 				if w, _, _, err := parseICalTime(v); err == nil {
 					add(w)
@@ -195,7 +195,7 @@ func (z *vtimezone) offset(t time.Time) int {
 	if y < z.minYear {
 		return z.initial
 	}
-	y = min(y, maxRecurYear)
+	y = min(y, MaxYear)
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	off := z.offsetAtYear(y)
@@ -290,4 +290,41 @@ func (z *vtimezone) transitions(y int) []vtzTransition {
 		z.years[y] = trs
 	}
 	return trs
+}
+
+// CheckVTimezone applies RFC 5545 3.6.5 to a VTIMEZONE: a TZID, at least
+// one observance, and in each the three required properties, readable by
+// the engine (readVTimezone skips what is not). It is what a
+// calendar-timezone or a query's CALDAV:timezone must pass.
+func CheckVTimezone(tz *ical.Component) error {
+	if p := tz.Props.Get(ical.PropTimezoneID); p == nil || strings.TrimSpace(p.Value) == "" {
+		return valueError(ical.PropTimezoneID, "the VTIMEZONE has no TZID (RFC 5545 3.6.5)")
+	}
+	observances := 0
+	for _, c := range tz.Children {
+		if c.Name != ical.CompTimezoneStandard && c.Name != ical.CompTimezoneDaylight {
+			continue
+		}
+		observances++
+		p := c.Props.Get(ical.PropDateTimeStart)
+		if p == nil {
+			return valueError(ical.PropDateTimeStart, "a %s of the VTIMEZONE has no DTSTART (RFC 5545 3.6.5)", c.Name)
+		}
+		if _, _, _, err := parseICalTime(p.Value); err != nil {
+			return valueError(ical.PropDateTimeStart, "DTSTART of a %s: %s", c.Name, err)
+		}
+		for _, name := range []string{ical.PropTimezoneOffsetFrom, ical.PropTimezoneOffsetTo} {
+			p := c.Props.Get(name)
+			if p == nil {
+				return valueError(name, "a %s of the VTIMEZONE has no %s (RFC 5545 3.6.5)", c.Name, name)
+			}
+			if _, err := parseUTCOffset(p.Value); err != nil {
+				return valueError(name, "%s of a %s: %s", name, c.Name, err)
+			}
+		}
+	}
+	if observances == 0 {
+		return valueError("", "the VTIMEZONE has no STANDARD or DAYLIGHT component (RFC 5545 3.6.5)")
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 import (
 	"strconv"
@@ -54,15 +54,15 @@ func zoneOnsets(loc *time.Location, from, to time.Time) []zoneOnset {
 	return out
 }
 
-// vtimezoneCalendar writes the calendar-timezone value for the zone loc
+// VTimezoneCalendar writes the calendar-timezone value for the zone loc
 // under the name id: a VCALENDAR with one VTIMEZONE whose observances
 // give loc's offsets from vtzFirstYear on. When the zone follows the same
 // yearly rule in each of the vtzRuleYears years from year, the rule is
 // written as RRULEs starting in year and the onsets before it are
 // listed; otherwise the onsets are listed up to vtzListYears ahead, the
 // last offset holding after them. pgdav itself reads such a zone by its
-// TZID (lookupTZID); the observances are for clients that do not.
-func vtimezoneCalendar(id string, loc *time.Location, year int) string {
+// TZID (LookupTZID); the observances are for clients that do not.
+func VTimezoneCalendar(id string, loc *time.Location, year int) string {
 	var b strings.Builder
 	line := func(s string) { b.WriteString(s + "\r\n") }
 	line("BEGIN:VCALENDAR")

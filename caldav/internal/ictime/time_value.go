@@ -1,11 +1,9 @@
-package caldav
+package ictime
 
 import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/pgdav/pgdav/internal/dav"
 )
 
 // This file parses the iCalendar value types the time engine reads: DATE,
@@ -48,7 +46,7 @@ func (v dtValue) instant() time.Time { return v.zone.utc(v.wall) }
 func parseICalTime(s string) (wall time.Time, date, utc bool, err error) {
 	s = strings.TrimSpace(s)
 	bad := func() (time.Time, bool, bool, error) {
-		return time.Time{}, false, false, invalidData("%s is not an iCalendar DATE or DATE-TIME (RFC 5545 3.3.4, 3.3.5)", dav.QuoteShort(s))
+		return time.Time{}, false, false, valueError("", "%s is not an iCalendar DATE or DATE-TIME (RFC 5545 3.3.4, 3.3.5)", quote(s))
 	}
 	switch {
 	case len(s) == 8:
@@ -125,7 +123,7 @@ func (d icalDuration) times(n int) icalDuration {
 func parseICalDuration(s string) (icalDuration, error) {
 	orig := s
 	bad := func() (icalDuration, error) {
-		return icalDuration{}, invalidData("%s is not an iCalendar DURATION (RFC 5545 3.3.6)", dav.QuoteShort(orig))
+		return icalDuration{}, valueError("", "%s is not an iCalendar DURATION (RFC 5545 3.3.6)", quote(orig))
 	}
 	s = strings.ToUpper(strings.TrimSpace(s))
 	neg := false
@@ -201,14 +199,14 @@ func addDuration(t time.Time, z tzZone, d icalDuration) time.Time {
 func parseUTCOffset(s string) (int, error) {
 	v := strings.ReplaceAll(strings.TrimSpace(s), ":", "")
 	if len(v) != 5 && len(v) != 7 || (v[0] != '+' && v[0] != '-') {
-		return 0, invalidData("%s is not a UTC offset (RFC 5545 3.3.14)", dav.QuoteShort(s))
+		return 0, valueError("", "%s is not a UTC offset (RFC 5545 3.3.14)", quote(s))
 	}
 	n := 0
 	parts := []int{}
 	for i := 1; i < len(v); i += 2 {
 		x, err := strconv.Atoi(v[i : i+2])
 		if err != nil || x < 0 {
-			return 0, invalidData("%s is not a UTC offset (RFC 5545 3.3.14)", dav.QuoteShort(s))
+			return 0, valueError("", "%s is not a UTC offset (RFC 5545 3.3.14)", quote(s))
 		}
 		parts = append(parts, x)
 	}
@@ -217,7 +215,7 @@ func parseUTCOffset(s string) (int, error) {
 		n += parts[2]
 	}
 	if parts[0] > 23 || parts[1] > 59 {
-		return 0, invalidData("%s is not a UTC offset (RFC 5545 3.3.14)", dav.QuoteShort(s))
+		return 0, valueError("", "%s is not a UTC offset (RFC 5545 3.3.14)", quote(s))
 	}
 	if v[0] == '-' {
 		n = -n
@@ -225,9 +223,9 @@ func parseUTCOffset(s string) (int, error) {
 	return n, nil
 }
 
-// splitValues splits a multi-valued DATE, DATE-TIME or PERIOD property
+// SplitValues splits a multi-valued DATE, DATE-TIME or PERIOD property
 // value at its commas (RFC 5545 3.1.2), dropping empty items.
-func splitValues(s string) []string {
+func SplitValues(s string) []string {
 	var out []string
 	for _, v := range strings.Split(s, ",") {
 		if v = strings.TrimSpace(v); v != "" {
@@ -251,3 +249,17 @@ func truncDay(wall time.Time) time.Time {
 	y, m, d := wall.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
+
+// unescapeUID resolves the escapes of a TEXT value (RFC 5545 3.3.11),
+// so that UIDs written with different escapes name one recurrence set,
+// as caldav's own UID checks read them. A UID without a backslash
+// (nearly every one) is returned as it is, without allocating: the key
+// is built for every component of every object a query reads.
+func unescapeUID(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	return textEscapes.Replace(s)
+}
+
+var textEscapes = strings.NewReplacer(`\\`, `\`, `\;`, ";", `\,`, ",", `\n`, "\n", `\N`, "\n")

@@ -1,31 +1,39 @@
-package caldav
+package ictime
 
 import (
 	"errors"
 	"io/fs"
 	"math/rand"
+	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pgdav/pgdav/caldav/internal/ictime/ictimetest"
 )
 
-// FuzzTimeEngine runs the time engine over decoded random iCalendar
-// (STYLE.md G17): componentOverlaps, alarmOverlaps, propertyOverlaps,
-// instances and objectSpan must not panic nor run away (every question
-// is bounded by maxRecurWork, every object by maxObjectWork), and
-// whatever matches must lie in the span.
+// FuzzTimeEngine runs the time engine over decoded random iCalendar:
+// ComponentOverlaps, AlarmOverlaps, PropertyOverlaps, Instances and
+// ObjectSpan must not panic nor run away (every question is bounded by
+// maxRecurWork, every object by maxObjectWork), and whatever matches must
+// lie in the span.
 func FuzzTimeEngine(f *testing.F) {
-	_ = filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".ics") {
-			f.Add(sample(f, path[len("testdata/"):]), int64(1136073600), int64(86400*3), uint8(0))
-		}
-		return nil
-	})
+	for _, dir := range []string{"testdata", caldavTestdata} {
+		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".ics") {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					f.Fatal(err)
+				}
+				f.Add(b, int64(1136073600), int64(86400*3), uint8(0))
+			}
+			return nil
+		})
+	}
 	rnd := rand.New(rand.NewSource(3))
 	for i := range 30 {
-		f.Add([]byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"+strings.ReplaceAll(genTimeObject(rnd), "\n", "\r\n")+"END:VCALENDAR\r\n"), int64(1577836800+i*86400*40), int64(86400*(1+i)), uint8(i))
+		f.Add([]byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"+strings.ReplaceAll(ictimetest.Object(rnd), "\n", "\r\n")+"END:VCALENDAR\r\n"), int64(1577836800+i*86400*40), int64(86400*(1+i)), uint8(i))
 	}
 	f.Add([]byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20260101T000000Z\r\nRRULE:FREQ=SECONDLY;BYYEARDAY=366;BYMONTH=2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"), int64(4102444800), int64(60), uint8(1))
 	for _, body := range pathological {
@@ -43,27 +51,10 @@ var pathological = []string{
 	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:x\r\nDTSTART;VALUE=DATE:00010101\r\nRRULE:FREQ=MINUTELY;INTERVAL=7;BYSETPOS=-1,1;BYHOUR=3\r\nEXRULE:FREQ=SECONDLY\r\nDUE;VALUE=DATE:99991231\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
 	// 31 million candidates a year, of which BYSETPOS keeps the last:
 	// once 13 GB of allocations and 30 s for one PUT.
-	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:19000101T000000Z\r\nRRULE:" + everySecondOfTheYear + ";BYSETPOS=-1,1,-100000\r\nBEGIN:VALARM\r\nTRIGGER:-PT1S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:19000101T000000Z\r\nRRULE:" + everySecondOfTheYear + ";COUNT=5000\r\nEXRULE:" + everySecondOfTheYear + ";BYSETPOS=2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:19000101T000000Z\r\nRRULE:" + ictimetest.EverySecondOfTheYear + ";BYSETPOS=-1,1,-100000\r\nBEGIN:VALARM\r\nTRIGGER:-PT1S\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:19000101T000000Z\r\nRRULE:" + ictimetest.EverySecondOfTheYear + ";COUNT=5000\r\nEXRULE:" + ictimetest.EverySecondOfTheYear + ";BYSETPOS=2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
 	// Never matches; a second per period.
 	"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:19000101T000000Z\r\nRRULE:FREQ=SECONDLY;INTERVAL=2;BYSECOND=1\r\nRRULE:FREQ=SECONDLY;INTERVAL=2;BYSECOND=3\r\nEXRULE:FREQ=SECONDLY;INTERVAL=2;BYSECOND=5\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-}
-
-// everySecondOfTheYear is a YEARLY rule whose BYxxx lists name every
-// second of the year.
-var everySecondOfTheYear = "FREQ=YEARLY;BYMONTH=" + intList(1, 12) + ";BYMONTHDAY=" + intList(1, 31) +
-	";BYDAY=MO,TU,WE,TH,FR,SA,SU;BYHOUR=" + intList(0, 23) + ";BYMINUTE=" + intList(0, 59) + ";BYSECOND=" + intList(0, 59)
-
-// intList is "lo,lo+1,…,hi".
-func intList(lo, hi int) string {
-	var b strings.Builder
-	for i := lo; i <= hi; i++ {
-		if i > lo {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(i))
-	}
-	return b.String()
 }
 
 // TestPathological runs the fuzz body on the pathological inputs; the
@@ -80,52 +71,52 @@ func TestPathological(t *testing.T) {
 // exerciseTimeEngine is the body of FuzzTimeEngine.
 func exerciseTimeEngine(t *testing.T, data []byte, from, length int64, zone uint8) {
 	{
-		cal, err := decodeCalendar(data)
+		cal, err := decode(data)
 		if err != nil {
 			return
 		}
 		// Ranges between 1900 and 2200; length < 0 leaves an end open.
 		from = 2208988800*-1 + mod(from, 300*365*86400)
-		tr := TimeRange{Start: time.Unix(from, 0).UTC()}
+		tr := Range{Start: time.Unix(from, 0).UTC()}
 		if length >= 0 {
 			tr.End = tr.Start.Add(time.Duration(1+mod(length, 400*86400)) * time.Second)
 		} else if length%2 == 0 {
-			tr = TimeRange{End: tr.Start}
+			tr = Range{End: tr.Start}
 		}
 		var loc *time.Location
 		if zn := spanZones[int(zone)%len(spanZones)]; zn != "" {
 			loc, _ = time.LoadLocation(zn)
 		}
 		before := recurWorkDone.Load()
-		s, e, spanErr := objectSpan(cal)
-		tc := newTimeContext(cal, loc)
+		s, e, spanErr := ObjectSpan(cal)
+		tc := NewContext(cal, loc)
 		for _, c := range cal.Children {
-			ok, err := tc.componentOverlaps(c, tr)
+			ok, err := tc.ComponentOverlaps(c, tr)
 			if err == nil && ok && spanErr == nil && !inSpan(tr, s, e) {
 				t.Fatalf("%s matches %v outside its span [%v, %v]", c.Name, tr, s, e)
 			}
 			for i := range c.Props {
 				for _, p := range c.Props[i] {
-					_, _ = tc.propertyOverlaps(&p, tr)
-					_, _, _ = tc.resolve(&p)
+					_, _ = tc.PropertyOverlaps(&p, tr)
+					_, _, _ = tc.Resolve(&p)
 				}
 			}
 			for _, a := range c.Children {
-				ok, err := tc.alarmOverlaps(c, a, tr)
+				ok, err := tc.AlarmOverlaps(c, a, tr)
 				if err == nil && ok && spanErr == nil && !inSpan(tr, s, e) {
 					t.Fatalf("alarm of %s matches %v outside its span [%v, %v]", c.Name, tr, s, e)
 				}
 			}
 			n := 0
-			err = tc.instances(c, tr, func(in instance) bool {
+			err = tc.Instances(c, tr, func(in Instance) bool {
 				n++
 				return n < 1000
 			})
-			if err != nil && tr.End.IsZero() && !errors.Is(err, errTooComplex) {
+			if err != nil && tr.End.IsZero() && !errors.Is(err, ErrTooComplex) {
 				_ = err // malformed data: fine, an error is an answer
 			}
 		}
-		// Two contexts (objectSpan's and the queries'), each with at
+		// Two contexts (ObjectSpan's and the queries'), each with at
 		// most maxObjectWork: the engine cannot run away, whatever the
 		// input (the rules of a VTIMEZONE have budgets of their own).
 		if spent := recurWorkDone.Load() - before; spent > 2*maxObjectWork+2*maxRecurWork {

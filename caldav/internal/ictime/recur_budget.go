@@ -1,13 +1,13 @@
-package caldav
+package ictime
 
 import (
 	"fmt"
 	"sync/atomic"
 )
 
-// errTooManyInstances (an errTooComplex) is a set that has, or a range
-// that holds, more than maxInstances instances.
-var errTooManyInstances = fmt.Errorf("%w: more than %d instances", errTooComplex, maxInstances)
+// errTooManyInstances (an ErrTooComplex) is a set that has, or a range
+// that holds, more than MaxInstances instances.
+var errTooManyInstances = fmt.Errorf("%w: more than %d instances", ErrTooComplex, MaxInstances)
 
 // The time engine's bounds. Every recurrence question (does this set
 // overlap a range, what are its instances in a range, where does it
@@ -32,13 +32,13 @@ const (
 	// once spent, every further question is too complex.
 	maxObjectWork = 4 * maxRecurWork
 
-	// maxInstances is CALDAV:max-instances (RFC 4791 5.2.8): a finite
+	// MaxInstances is CALDAV:max-instances (RFC 4791 5.2.8): a finite
 	// recurrence set may have at most this many instances (PUT refuses
 	// more), and one answer lists at most this many instances of one
 	// object (an expand or free-busy range holding more of an infinite
 	// set answers that object without expansion). A daily series of 27
 	// years fits.
-	maxInstances = 10000
+	MaxInstances = 10000
 )
 
 // recurWorkDone counts every unit spent since the process started, for
@@ -49,14 +49,14 @@ var recurWorkDone atomic.Int64
 type recurBudget struct {
 	left  int64
 	spent int64
-	owner *timeContext // charged on close
+	owner *Context // charged on close
 }
 
 func newRecurBudget() *recurBudget { return &recurBudget{left: maxRecurWork} }
 
 // budget returns the budget of one question about tc's object: the
 // question's own, or what is left of the object's if that is less.
-func (tc *timeContext) budget() *recurBudget {
+func (tc *Context) budget() *recurBudget {
 	if !tc.workSet {
 		tc.workLeft, tc.workSet = maxObjectWork, true
 	}
@@ -85,5 +85,5 @@ func (b *recurBudget) close() {
 func (b *recurBudget) exhausted() bool { return b.left < 0 }
 
 func (b *recurBudget) err() error {
-	return fmt.Errorf("%w: it needs more than %d units of work", errTooComplex, maxRecurWork)
+	return fmt.Errorf("%w: it needs more than %d units of work", ErrTooComplex, maxRecurWork)
 }

@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 import (
 	"strings"
@@ -14,7 +14,7 @@ func tcal(t testing.TB, body string) *ical.Calendar {
 	t.Helper()
 	data := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//pgdav//test//EN\r\n" +
 		strings.ReplaceAll(strings.TrimSpace(body), "\n", "\r\n") + "\r\nEND:VCALENDAR\r\n"
-	cal, err := decodeCalendar([]byte(data))
+	cal, err := decode([]byte(data))
 	if err != nil {
 		t.Fatalf("decode: %v\n%s", err, data)
 	}
@@ -34,8 +34,8 @@ func ut(t testing.TB, s string) time.Time {
 	return v
 }
 
-// rng is a TimeRange from two UTC DATE-TIMEs, "" for unbounded.
-func rng(t testing.TB, a, b string) TimeRange { return TimeRange{ut(t, a), ut(t, b)} }
+// rng is a Range from two UTC DATE-TIMEs, "" for unbounded.
+func rng(t testing.TB, a, b string) Range { return Range{ut(t, a), ut(t, b)} }
 
 // firstComp returns the first component of cal named name.
 func firstComp(cal *ical.Calendar, name string) *ical.Component {
@@ -52,15 +52,15 @@ type rangeCase struct {
 	want bool
 }
 
-// checkRanges runs componentOverlaps of the first component named name
+// checkRanges runs ComponentOverlaps of the first component named name
 // in body over cases.
 func checkRanges(t *testing.T, body, name string, floating *time.Location, cases []rangeCase) {
 	t.Helper()
 	cal := tcal(t, body)
-	tc := newTimeContext(cal, floating)
+	tc := NewContext(cal, floating)
 	comp := firstComp(cal, name)
 	for _, c := range cases {
-		got, err := tc.componentOverlaps(comp, rng(t, c.a, c.b))
+		got, err := tc.ComponentOverlaps(comp, rng(t, c.a, c.b))
 		if err != nil {
 			t.Errorf("[%s, %s): %v", c.a, c.b, err)
 			continue
@@ -306,10 +306,10 @@ func TestVAlarmTable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			body := strings.Replace(ev, "%s", tt.props, 1)
 			cal := tcal(t, body)
-			tc := newTimeContext(cal, nil)
+			tc := NewContext(cal, nil)
 			parent := firstComp(cal, "VEVENT")
 			for _, c := range tt.cases {
-				got, err := tc.alarmOverlaps(parent, parent.Children[0], rng(t, c.a, c.b))
+				got, err := tc.AlarmOverlaps(parent, parent.Children[0], rng(t, c.a, c.b))
 				if err != nil || got != c.want {
 					t.Errorf("[%s, %s): got %v %v, want %v", c.a, c.b, got, err, c.want)
 				}
@@ -342,7 +342,7 @@ ACTION:DISPLAY
 TRIGGER;RELATED=END:PT1M
 END:VALARM
 END:VEVENT`)
-	tc := newTimeContext(cal, nil)
+	tc := NewContext(cal, nil)
 	master, override := cal.Children[0], cal.Children[1]
 	for _, c := range []struct {
 		comp *ical.Component
@@ -356,7 +356,7 @@ END:VEVENT`)
 		{override, "20460110T150100Z", "20460110T150101Z", true},
 		{override, "20460103T090000Z", "20460103T090001Z", false},
 	} {
-		got, err := tc.alarmOverlaps(c.comp, c.comp.Children[0], rng(t, c.a, c.b))
+		got, err := tc.AlarmOverlaps(c.comp, c.comp.Children[0], rng(t, c.a, c.b))
 		if err != nil || got != c.want {
 			t.Errorf("%s [%s, %s): got %v %v, want %v", c.comp.Props.Get("DTSTART").Value, c.a, c.b, got, err, c.want)
 		}
@@ -375,7 +375,7 @@ EXDATE:20260301T100000Z,20260302T100000Z
 SUMMARY:20260110T100000Z
 TRIGGER:-PT5M
 END:VEVENT`)
-	tc := newTimeContext(cal, nil)
+	tc := NewContext(cal, nil)
 	comp := cal.Children[0]
 	for _, c := range []struct {
 		prop string
@@ -395,15 +395,15 @@ END:VEVENT`)
 		{"SUMMARY", "", "", false},
 		{"TRIGGER", "", "", false},
 	} {
-		got, err := tc.propertyOverlaps(comp.Props.Get(c.prop), rng(t, c.a, c.b))
+		got, err := tc.PropertyOverlaps(comp.Props.Get(c.prop), rng(t, c.a, c.b))
 		if err != nil || got != c.want {
 			t.Errorf("%s [%s, %s): got %v %v, want %v", c.prop, c.a, c.b, got, err, c.want)
 		}
 	}
-	if at, allDay, err := tc.resolve(comp.Props.Get("DTSTART")); err != nil || allDay || !at.Equal(ut(t, "20260110T150000Z")) {
+	if at, allDay, err := tc.Resolve(comp.Props.Get("DTSTART")); err != nil || allDay || !at.Equal(ut(t, "20260110T150000Z")) {
 		t.Errorf("resolve DTSTART = %v %v %v", at, allDay, err)
 	}
-	if at, allDay, err := tc.resolve(comp.Props.Get("DTEND")); err != nil || !allDay || !at.Equal(ut(t, "20260111T000000Z")) {
+	if at, allDay, err := tc.Resolve(comp.Props.Get("DTEND")); err != nil || !allDay || !at.Equal(ut(t, "20260111T000000Z")) {
 		t.Errorf("resolve DTEND = %v %v %v", at, allDay, err)
 	}
 }
@@ -411,7 +411,7 @@ END:VEVENT`)
 // load decodes a testdata file.
 func load(t testing.TB, name string) *ical.Calendar {
 	t.Helper()
-	cal, err := decodeCalendar(sample(t, name))
+	cal, err := decode(sample(t, name))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -419,14 +419,14 @@ func load(t testing.TB, name string) *ical.Calendar {
 }
 
 // anyOverlaps reports whether a component named name of cal overlaps tr.
-func anyOverlaps(t *testing.T, cal *ical.Calendar, name string, tr TimeRange) bool {
+func anyOverlaps(t *testing.T, cal *ical.Calendar, name string, tr Range) bool {
 	t.Helper()
-	tc := newTimeContext(cal, nil)
+	tc := NewContext(cal, nil)
 	for _, c := range cal.Children {
 		if c.Name != name {
 			continue
 		}
-		ok, err := tc.componentOverlaps(c, tr)
+		ok, err := tc.ComponentOverlaps(c, tr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -449,14 +449,14 @@ func TestRFC4791AppendixB(t *testing.T) {
 		}
 	}
 	abcd2 := load(t, "rfc4791/abcd2.ics")
-	tc := newTimeContext(abcd2, nil)
-	if ok, _ := tc.componentOverlaps(abcd2.Children[1], jan4); ok {
+	tc := NewContext(abcd2, nil)
+	if ok, _ := tc.ComponentOverlaps(abcd2.Children[1], jan4); ok {
 		t.Error("abcd2's master matched 2006-01-04, whose instance is overridden")
 	}
 	// 7.8.3 expand [2006-01-03, 2006-01-05): abcd2 has its master's
 	// instance on the 3rd and the override on the 4th.
 	var got []string
-	err := tc.instances(abcd2.Children[1], rng(t, "20060103T000000Z", "20060105T000000Z"), func(in instance) bool {
+	err := tc.Instances(abcd2.Children[1], rng(t, "20060103T000000Z", "20060105T000000Z"), func(in Instance) bool {
 		got = append(got, in.Start.Format("20060102T150405Z")+" rid "+in.RecurrenceID.Format("20060102T150405Z")+" "+in.Comp.Props.Get("SUMMARY").Value)
 		return true
 	})
@@ -476,20 +476,20 @@ func TestRFC4791AppendixB(t *testing.T) {
 	for file, want := range map[string]bool{"time/rfc4791-7.8.5-abcd5.ics": true, "rfc4791/abcd4.ics": false, "rfc4791/abcd5.ics": false} {
 		cal := load(t, file)
 		todo := firstComp(cal, "VTODO")
-		ok, err := newTimeContext(cal, nil).alarmOverlaps(todo, todo.Children[0], alarmRange)
+		ok, err := NewContext(cal, nil).AlarmOverlaps(todo, todo.Children[0], alarmRange)
 		if err != nil || ok != want {
 			t.Errorf("7.8.5 %s: %v %v", file, ok, err)
 		}
 	}
 	cal := load(t, "rfc4791/abcd5.ics")
 	todo := firstComp(cal, "VTODO")
-	if ok, _ := newTimeContext(cal, nil).alarmOverlaps(todo, todo.Children[0], rng(t, "20060105T235000Z", "20060105T235001Z")); !ok {
+	if ok, _ := NewContext(cal, nil).AlarmOverlaps(todo, todo.Children[0], rng(t, "20060105T235000Z", "20060105T235001Z")); !ok {
 		t.Error("abcd5: a RELATED=START trigger without DTSTART counts from DUE")
 	}
 	// VTODO rows on abcd6 (DUE and COMPLETED: the DUE row) and abcd7.
 	for _, c := range []struct {
 		file string
-		tr   TimeRange
+		tr   Range
 		want bool
 	}{
 		{"rfc4791/abcd6.ics", rng(t, "20051224T000000Z", "20051225T000000Z"), true},
@@ -509,12 +509,12 @@ func TestRFC4791AppendixB(t *testing.T) {
 	for _, f := range []string{"rfc4791/abcd1.ics", "rfc4791/abcd2.ics", "rfc4791/abcd3.ics"} {
 		cal := load(t, f)
 		seen := map[string]bool{}
-		tc := newTimeContext(cal, nil)
+		tc := NewContext(cal, nil)
 		for _, c := range cal.Children {
 			if c.Name != "VEVENT" {
 				continue
 			}
-			_ = tc.instances(c, fb, func(in instance) bool {
+			_ = tc.Instances(c, fb, func(in Instance) bool {
 				s := in.Start.Format("20060102T150405Z") + "/" + in.End.Format("20060102T150405Z")
 				if !seen[s] {
 					seen[s] = true
@@ -538,7 +538,7 @@ func TestOutlookRecurring(t *testing.T) {
 	if got != want {
 		t.Errorf("instances:\ngot  %s\nwant %s", got, want)
 	}
-	tc := newTimeContext(cal, nil)
+	tc := NewContext(cal, nil)
 	master := cal.Children[1]
 	for _, c := range []struct {
 		a    string
@@ -552,7 +552,7 @@ func TestOutlookRecurring(t *testing.T) {
 		{"20460326T084500Z", false},
 	} {
 		a := ut(t, c.a)
-		ok, err := tc.alarmOverlaps(master, master.Children[0], TimeRange{a, a.Add(time.Second)})
+		ok, err := tc.AlarmOverlaps(master, master.Children[0], Range{a, a.Add(time.Second)})
 		if err != nil || ok != c.want {
 			t.Errorf("alarm at %s: %v %v", c.a, ok, err)
 		}

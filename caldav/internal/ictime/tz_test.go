@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 import (
 	"testing"
@@ -9,15 +9,15 @@ import (
 // query (CALDAV:timezone) whose TZID no database knows.
 func TestFloatingVTimezone(t *testing.T) {
 	cal := tcal(t, "BEGIN:VEVENT\nUID:f\nDTSTART:20260701T100000\nDURATION:PT1H\nEND:VEVENT")
-	tc := newTimeContext(cal, nil)
-	if !tc.useFloatingVTimezone(tcal(t, myZone)) {
+	tc := NewContext(cal, nil)
+	if !tc.UseFloatingVTimezone(tcal(t, myZone)) {
 		t.Fatal("no VTIMEZONE found")
 	}
-	got, err := tc.componentOverlaps(cal.Children[0], rng(t, "20260701T080000Z", "20260701T080001Z"))
+	got, err := tc.ComponentOverlaps(cal.Children[0], rng(t, "20260701T080000Z", "20260701T080001Z"))
 	if err != nil || !got {
 		t.Errorf("10:00 in My Zone (CEST) is 08:00Z: %v %v", got, err)
 	}
-	if newTimeContext(cal, nil).useFloatingVTimezone(tcal(t, "BEGIN:VEVENT\nUID:x\nEND:VEVENT")) {
+	if NewContext(cal, nil).UseFloatingVTimezone(tcal(t, "BEGIN:VEVENT\nUID:x\nEND:VEVENT")) {
 		t.Error("found a VTIMEZONE where there is none")
 	}
 }
@@ -85,10 +85,10 @@ func TestVTimezoneShared(t *testing.T) {
 		go func() {
 			var err error
 			for y := 2030 + i; y < 2060 && err == nil; y += 3 {
-				tc := newTimeContext(cal, nil)
+				tc := NewContext(cal, nil)
 				a := time.Date(y, 7, 1, 0, 0, 0, 0, time.UTC)
 				var ok bool
-				ok, err = tc.componentOverlaps(cal.Children[1], TimeRange{a, a.AddDate(0, 0, 7)})
+				ok, err = tc.ComponentOverlaps(cal.Children[1], Range{a, a.AddDate(0, 0, 7)})
 				if err == nil && !ok {
 					t.Errorf("no Monday in the week of %s", a)
 				}

@@ -1,10 +1,10 @@
-package caldav
+package ictime
 
 import "testing"
 
 // benchRange is one month, now-ish.
-func benchRange(b *testing.B) TimeRange {
-	return TimeRange{ut(b, "20260301T000000Z"), ut(b, "20260401T000000Z")}
+func benchRange(b *testing.B) Range {
+	return Range{ut(b, "20260301T000000Z"), ut(b, "20260401T000000Z")}
 }
 
 // BenchmarkOverlapsWeeklyInfinite: a weekly rule without end that
@@ -15,8 +15,8 @@ func BenchmarkOverlapsWeeklyInfinite(b *testing.B) {
 	comp := cal.Children[0]
 	tr := benchRange(b)
 	for b.Loop() {
-		tc := newTimeContext(cal, nil)
-		if ok, err := tc.componentOverlaps(comp, tr); !ok || err != nil {
+		tc := NewContext(cal, nil)
+		if ok, err := tc.ComponentOverlaps(comp, tr); !ok || err != nil {
 			b.Fatal(ok, err)
 		}
 	}
@@ -29,8 +29,8 @@ func BenchmarkOverlapsWeeklyInfiniteMiss(b *testing.B) {
 	comp := cal.Children[0]
 	tr := benchRange(b)
 	for b.Loop() {
-		tc := newTimeContext(cal, nil)
-		if ok, err := tc.componentOverlaps(comp, tr); ok || err != nil {
+		tc := NewContext(cal, nil)
+		if ok, err := tc.ComponentOverlaps(comp, tr); ok || err != nil {
 			b.Fatal(ok, err)
 		}
 	}
@@ -41,10 +41,10 @@ func BenchmarkOverlapsWeeklyInfiniteMiss(b *testing.B) {
 func BenchmarkOverlapsVTimezone(b *testing.B) {
 	cal := load(b, "time/outlook-recurring.ics")
 	comp := cal.Children[1]
-	tr := TimeRange{ut(b, "20360301T000000Z"), ut(b, "20360401T000000Z")}
+	tr := Range{ut(b, "20360301T000000Z"), ut(b, "20360401T000000Z")}
 	for b.Loop() {
-		tc := newTimeContext(cal, nil)
-		if ok, err := tc.componentOverlaps(comp, tr); !ok || err != nil {
+		tc := NewContext(cal, nil)
+		if ok, err := tc.ComponentOverlaps(comp, tr); !ok || err != nil {
 			b.Fatal(ok, err)
 		}
 	}
@@ -56,8 +56,8 @@ func BenchmarkOverlapsSingle(b *testing.B) {
 	comp := cal.Children[0]
 	tr := benchRange(b)
 	for b.Loop() {
-		tc := newTimeContext(cal, nil)
-		if ok, err := tc.componentOverlaps(comp, tr); !ok || err != nil {
+		tc := NewContext(cal, nil)
+		if ok, err := tc.ComponentOverlaps(comp, tr); !ok || err != nil {
 			b.Fatal(ok, err)
 		}
 	}
@@ -67,7 +67,7 @@ func BenchmarkOverlapsSingle(b *testing.B) {
 func BenchmarkObjectSpanWeekly(b *testing.B) {
 	cal := load(b, "time/outlook-recurring.ics")
 	for b.Loop() {
-		if _, _, err := objectSpan(cal); err != nil {
+		if _, _, err := ObjectSpan(cal); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package caldav
+package ictime
 
 import (
 	"strings"
@@ -100,13 +100,13 @@ func loadIANA(name string) *time.Location {
 	return loc
 }
 
-// lookupTZID maps a TZID that no VTIMEZONE of the resource defines to a
+// LookupTZID maps a TZID that no VTIMEZONE of the resource defines to a
 // zone: an IANA name ("Europe/Berlin"), a Windows name ("W. Europe
 // Standard Time", CLDR windowsZones), or a vendor-prefixed IANA name
 // ("/mozilla.org/20070129_1/Europe/Berlin",
 // "/softwarestudio.org/Olson_20011030_5/America/New_York"). It returns
 // nil for anything else.
-func lookupTZID(tzid string) *time.Location {
+func LookupTZID(tzid string) *time.Location {
 	name := strings.Trim(strings.TrimSpace(tzid), `"`)
 	if loc := loadIANA(name); loc != nil {
 		return loc
@@ -127,10 +127,10 @@ func lookupTZID(tzid string) *time.Location {
 }
 
 // zoneFor returns the zone a TZID parameter names in this resource: its
-// own VTIMEZONE first (RFC 5545 3.2.19), then lookupTZID. An unknown TZID
+// own VTIMEZONE first (RFC 5545 3.2.19), then LookupTZID. An unknown TZID
 // without a VTIMEZONE gives nil: the caller reads the value as floating
 // rather than failing the whole query.
-func (tc *timeContext) zoneFor(tzid string) tzZone {
+func (tc *Context) zoneFor(tzid string) tzZone {
 	if z, ok := tc.zones[tzid]; ok {
 		return z
 	}
@@ -141,7 +141,7 @@ func (tc *timeContext) zoneFor(tzid string) tzZone {
 		}
 	}
 	if z == nil {
-		if loc := lookupTZID(tzid); loc != nil {
+		if loc := LookupTZID(tzid); loc != nil {
 			z = tzLocation{loc}
 		}
 	}
