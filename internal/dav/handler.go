@@ -134,11 +134,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		// which answers by its parent (403 or 409, RFC 4918 9.3.1).
 		return err
 	}
-	// Isolation: a user reaches only their own principal, homes and
-	// collections. The answer is the same whether the other user exists
-	// or not, so it reveals nothing.
-	if t.user != "" && !strings.EqualFold(t.user, p.Name) {
-		return needPrivileges(r)
+	// The one access decision every method goes through (access.go).
+	if err := h.authorize(r, t, p); err != nil {
+		return err
 	}
 	switch r.Method {
 	case http.MethodOptions:

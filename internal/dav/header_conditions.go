@@ -111,7 +111,7 @@ func (h *Handler) ifTarget(r *http.Request, tag string) (target, bool) {
 // that maps to nothing, or to another user's resource, is a resource
 // without state (RFC 4918 10.4.4): it reveals nothing.
 func (h *Handler) ifState(ctx context.Context, t target, mapped bool, p backend.Principal) (backend.State, error) {
-	if !mapped || (t.user != "" && !strings.EqualFold(t.user, p.Name)) {
+	if !mapped || !mayReach(p, t) {
 		return backend.State{}, nil
 	}
 	res, err := h.load(ctx, t, p)

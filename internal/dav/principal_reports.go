@@ -172,7 +172,7 @@ func (h *Handler) loadHref(ctx context.Context, href string, p backend.Principal
 		return nil
 	}
 	t, err := h.resolve(href)
-	if err != nil || t.user != "" && !strings.EqualFold(t.user, p.Name) {
+	if err != nil || !mayReach(p, t) {
 		return nil
 	}
 	res, err := h.load(ctx, t, p)

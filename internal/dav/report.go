@@ -2,7 +2,6 @@ package dav
 
 import (
 	"net/http"
-	"strings"
 )
 
 // Helpers for the REPORT implementations of caldav and carddav.
@@ -23,7 +22,7 @@ func (res *Resource) MemberName(href string) (name string, status int) {
 		return "", http.StatusNotFound
 	}
 	t := res.h.parseTarget(rel, false)
-	if t.user != "" && !strings.EqualFold(t.user, res.Principal.Name) {
+	if !mayReach(res.Principal, t) {
 		return "", http.StatusForbidden
 	}
 	if t.kind != KindObject || t.ctype != res.Type || t.slug != res.Collection.Slug {

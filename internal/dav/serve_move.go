@@ -30,12 +30,12 @@ func (h *Handler) moveCopy(w http.ResponseWriter, r *http.Request, t target, p b
 	if err != nil {
 		return err
 	}
-	if dt.kind == KindObject && !strings.EqualFold(dt.user, p.Name) {
+	if dt.kind == KindObject && !mayReach(p, dt) {
 		// Adding a member to another user's collection: bind on it
 		// (RFC 3744 3.9), named from the Destination alone.
 		return needPrivilegesOn(h.collectionHref(dt.ctype, dt.user, dt.slug), DAVName("bind"))
 	}
-	if dt.kind != KindObject || dt.ctype != t.ctype || !strings.EqualFold(dt.user, p.Name) {
+	if dt.kind != KindObject || dt.ctype != t.ctype || !mayReach(p, dt) {
 		return Errorf(http.StatusForbidden, "the destination must be a resource in one of your own %s", t.ctype.HomeSegment())
 	}
 	ctx := r.Context()
