@@ -12,8 +12,8 @@ import (
 )
 
 // TestClientDiscoveryAndTraps checks discovery the way each client does it
-// (clients.md §2) and the traps of clients.md §4–8 against a real `pgdav
-// serve`: challenge-first and pre-emptive Basic, the well-known redirects,
+// (docs/clients.md "Discovery") and the traps docs/clients.md lists,
+// against a real `pgdav serve`: challenge-first and pre-emptive Basic, the well-known redirects,
 // the principal's home sets, the DAV header, exact status lines and
 // propstat order, what every member carries, a multiget of thousands of
 // hrefs, '+' and '%40' in names, and invalid sync tokens.

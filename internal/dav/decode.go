@@ -12,7 +12,8 @@ import (
 )
 
 // NewDecoder returns an XML decoder for a request body. Elements are
-// matched by namespace, never by prefix (clients.md §9.4): Apple declares
+// matched by namespace, never by prefix (docs/clients.md "Namespaces,
+// not prefixes"): Apple declares
 // namespaces per element, DAVx5 and vdirsyncer use a default namespace,
 // vdirsyncer's ElementTree writes ns0:. Besides UTF-8 it reads bodies
 // declared as US-ASCII or ISO-8859-1. Every body's shape is bounded
@@ -52,7 +53,8 @@ func (l *latin1Reader) Read(p []byte) (int, error) {
 // ReadRoot returns the root element of a request body, skipping what may
 // come before it: the XML declaration, comments, a DOCTYPE, a byte order
 // mark and whitespace — vdirsyncer sends a newline and indentation first,
-// Thunderbird CardDAV no declaration (clients.md §9.4). ok is false for
+// Thunderbird CardDAV no declaration (docs/clients.md "Bodies before the
+// root"). ok is false for
 // an empty body, which many methods treat as a default (RFC 4918 §9.1).
 // Errors are *Error: 400 for malformed XML, 413 for a body over the
 // reader's limit (http.MaxBytesReader).

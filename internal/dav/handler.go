@@ -15,7 +15,8 @@ import (
 // DAVHeader is the DAV response header (RFC 4918 10.1): compliance
 // classes 1 and 3, RFC 4791, RFC 6352, RFC 5689, and RFC 7809's
 // calendar-no-timezone (objects may use a TZID without its VTIMEZONE). It
-// starts with "1" because Thunderbird drops the first token as a version.
+// starts with "1" because Thunderbird drops the first token as a version
+// (docs/clients.md "The DAV header starts with 1").
 // access-control is not claimed: RFC 3744 is not served (no ACL method,
 // no DAV:acl); current-user-privilege-set, which clients read, is a
 // property any server may answer.

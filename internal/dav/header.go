@@ -51,7 +51,8 @@ func ParseDepth(r *http.Request, def Depth) (Depth, error) {
 }
 
 // ParseETagHeader parses an If-Match or If-None-Match value (RFC 9110
-// §13.1.1, §13.1.2) leniently, as clients.md §9.1 asks: "*", a
+// §13.1.1, §13.1.2) leniently (docs/clients.md "Entity tags: lenient
+// in, one form out"): "*", a
 // comma-separated list, W/ prefixes stripped (the opaque parts are
 // compared), quotes optional, the \" escapes of old Evolution, and
 // surrounding spaces. Tags are returned unquoted, as the store keeps them.
@@ -146,7 +147,8 @@ func PreferMinimal(r *http.Request) bool {
 
 // QuoteETag returns the quoted form of a stored, unquoted strong entity
 // tag (RFC 9110 §8.8.3), for the ETag header and DAV:getetag, which must
-// be the identical string (clients.md §9.1).
+// be the identical string (docs/clients.md "Entity tags: lenient in, one
+// form out").
 func QuoteETag(tag string) string {
 	return `"` + tag + `"`
 }

@@ -29,14 +29,14 @@ var pathLiteral = func() (t [256]bool) {
 const upperHex = "0123456789ABCDEF"
 
 // EncodePath percent-encodes a decoded absolute path in pgdav's one
-// canonical form (clients.md §9.3): every byte outside RFC 3986 pchar and
-// "/" becomes %XX with upper-case hex (§2.1), so space is %20, "%" is
-// %25, "?" and "#" are encoded and non-ASCII is encoded byte by byte as
-// UTF-8 (§2.5); "@", "+", ":", "&" and "=" stay literal, as DAVx5 and
-// CFNetwork send them. The input is decoded text, so EncodePath is not
-// idempotent: "%41" is a name of three characters and becomes "%2541".
-// Clients compare hrefs as strings, so the same resource must always be
-// written the same way.
+// canonical form (docs/clients.md "One canonical href encoding"): every
+// byte outside RFC 3986 pchar and "/" becomes %XX with upper-case hex
+// (§2.1), so space is %20, "%" is %25, "?" and "#" are encoded and
+// non-ASCII is encoded byte by byte as UTF-8 (§2.5); "@", "+", ":", "&" and
+// "=" stay literal, as DAVx5 and CFNetwork send them. The input is decoded
+// text, so EncodePath is not idempotent: "%41" is a name of three
+// characters and becomes "%2541". Clients compare hrefs as strings, so the
+// same resource must always be written the same way.
 func EncodePath(decoded string) string {
 	n := 0
 	for i := 0; i < len(decoded); i++ {

@@ -225,7 +225,8 @@ func (h *Handler) privileges(res *Resource) (string, bool) {
 // supportedReports is supported-report-set (RFC 3253 3.1.5): exactly the
 // REPORTs this resource answers: the type's, and sync-collection on
 // collections and homes (RFC 6578 3.1; Thunderbird looks for it on the
-// calendar, Apple on the calendar home, clients.md §2 item 7).
+// calendar, Apple on the calendar home: docs/clients.md "sync-collection
+// on collections and homes").
 func supportedReports(res *Resource) (string, bool) {
 	if res.Type == nil {
 		// Root and principals: the reports of principal_reports.go.

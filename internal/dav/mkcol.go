@@ -6,13 +6,13 @@ import (
 )
 
 // ParseMkcol parses the body of an extended MKCOL (RFC 5689 §5.1, root
-// DAV:mkcol) or of a MKCALENDAR (RFC 4791 §5.3.1, root C:mkcalendar);
-// both hold <D:set><D:prop>…</D:prop></D:set>. It returns the root's name
-// and the properties to set, in order; a <D:resourcetype> is one of them,
-// with the requested types as its Children (DAVx5 and vdirsyncer send one,
-// clients.md fixtures davx5/26, vdirsyncer/06). An empty body yields a zero
-// root and no properties. Errors are *Error: 400 for malformed XML or
-// another root element.
+// DAV:mkcol) or of a MKCALENDAR (RFC 4791 §5.3.1, root C:mkcalendar); both
+// hold <D:set><D:prop>…</D:prop></D:set>. It returns the root's name and
+// the properties to set, in order; a <D:resourcetype> is one of them, with
+// the requested types as its Children (DAVx5 and vdirsyncer send one,
+// docs/clients.md "MKCOL bodies carry a resourcetype"). An empty body
+// yields a zero root and no properties. Errors are *Error: 400 for
+// malformed XML or another root element.
 func ParseMkcol(r io.Reader) (root xml.Name, props []PropertyValue, err error) {
 	d := newPropertyDecoder(r)
 	start, ok, err := ReadRoot(d)

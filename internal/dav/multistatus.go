@@ -118,7 +118,7 @@ var multistatusBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(
 func (m *Multistatus) Written() bool { return m.started }
 
 // start sends the headers, the 207 status and the root element with the
-// fixed prefixes (clients.md §9.4), once.
+// fixed prefixes (docs/clients.md "Fixed prefixes on answers"), once.
 func (m *Multistatus) start() error {
 	if m.closed {
 		return errMultistatusClosed

@@ -11,7 +11,8 @@ import (
 	"github.com/pgdav/pgdav/backend"
 )
 
-// Reports Apple sends beyond the CalDAV core (clients.md §3): DAV:
+// Reports Apple sends beyond the CalDAV core (docs/clients.md "Apple's
+// principal REPORTs"): DAV:
 // expand-property (RFC 3253 3.8), which macOS Calendar sends to the
 // principal once after start-up for its delegation lookup, and DAV:
 // principal-search-property-set (RFC 3744 9.5), which iOS sends to the

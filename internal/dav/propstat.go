@@ -48,8 +48,9 @@ type propstats struct {
 }
 
 // write writes one <D:propstat> per distinct status (and error): 200
-// first, then the others in ascending order (clients.md §2: Thunderbird
-// CardDAV reads only the first <D:status> of a response), each listing its
+// first, then the others in ascending order (Thunderbird CardDAV reads
+// only the first <D:status> of a response: docs/clients.md "The first
+// status of a response wins"), each listing its
 // properties in the order given. With minimal, 404s are left out (RFC
 // 8144 §2.1); a response left without any propstat gets an empty 200 one,
 // since RFC 4918 §14.24 requires propstat or status in every response.
@@ -130,7 +131,8 @@ var statusLines = func() (t [600]string) {
 }()
 
 // statusLine returns the status line of code exactly as "HTTP/1.1 200 OK":
-// clients such as Thunderbird compare the text literally (clients.md §2).
+// clients such as Thunderbird compare the text literally (docs/clients.md
+// "Status lines are compared literally").
 func statusLine(code int) string {
 	if code >= 0 && code < len(statusLines) && statusLines[code] != "" {
 		return statusLines[code]

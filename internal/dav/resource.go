@@ -41,7 +41,8 @@ func (h *Handler) load(ctx context.Context, t target, p backend.Principal) (*Res
 	case KindHome:
 		res.Href = h.homeHref(t.ctype, p.Name)
 		// Apple reads the home's sync-token in its Depth-1 listing and
-		// syncs the home with it (clients.md §3).
+		// syncs the home with it (docs/clients.md "Apple syncs the
+		// calendar home").
 		var err error
 		if res.homeToken, err = h.homeToken(ctx, p, t.ctype.Kind()); err != nil {
 			return nil, err

@@ -26,7 +26,7 @@ var reportSyncCollection = DAVName("sync-collection")
 
 // syncReportOn reports whether resources of kind answer sync-collection:
 // collections, and the homes (Apple asks the calendar home,
-// clients.md §2 item 7; see syncHome).
+// docs/clients.md "Apple syncs the calendar home"; see syncHome).
 func syncReportOn(kind ResourceKind) bool { return kind == KindCollection || kind == KindHome }
 
 // DefaultSyncMaxResults is the most members one sync-collection answer
@@ -47,7 +47,8 @@ type syncRequest struct {
 	// sync (RFC 6578 3.4).
 	token string
 	// infinite is DAV:sync-level "infinite" (RFC 6578 3.3); a missing
-	// sync-level means 1 (OS X 10.7 sends none, clients.md §9.2).
+	// sync-level means 1 (OS X 10.7 sends none: docs/clients.md "Depth
+	// and sync-level on sync-collection").
 	infinite bool
 	// limit is DAV:limit/DAV:nresults (RFC 6578 3.7), 0 when not given.
 	limit int
@@ -186,7 +187,8 @@ func parseSyncToken(s string) (collectionID, seq int64, after string, ok bool) {
 // invalidSyncToken is the answer to a token pgdav cannot compute a delta
 // from (RFC 6578 3.2, DAV:valid-sync-token): 403, or 400 for Thunderbird
 // on address books, whose CardDAV code resynchronises on 400 only
-// (clients.md §9.2, docs/compatibility.md). The body is the same.
+// (docs/clients.md "Invalid sync tokens", docs/compatibility.md). The
+// body is the same.
 func invalidSyncToken(r *http.Request, res *Resource, format string, args ...any) *Error {
 	status := http.StatusForbidden
 	if res.Type != nil && res.Type.Kind() == backend.KindAddressBook && strings.Contains(r.UserAgent(), "Thunderbird/") {
@@ -203,7 +205,8 @@ func syncTokenXML(token string) string {
 
 // syncCollection answers a sync-collection REPORT on res. The Depth
 // header is ignored: RFC 6578 3.2 wants 0, but DAVx5 and Evolution send
-// 0, Thunderbird and Apple 1, and go-webdav none (clients.md §9.2).
+// 0, Thunderbird and Apple 1, and go-webdav none (docs/clients.md "Depth
+// and sync-level on sync-collection").
 func (h *Handler) syncCollection(w http.ResponseWriter, r *http.Request, res *Resource, body []byte) error {
 	if res.Type == nil || !syncReportOn(res.Kind) {
 		// An object (or a place without members): RFC 6578 defines no

@@ -20,8 +20,9 @@ type HomeSyncStore interface {
 
 // syncHome answers sync-collection on a calendar or address book home,
 // whose members are collections (Apple's CalendarAgent asks the calendar
-// home, clients.md §2 item 7; RFC 6578 3.3 with sync-level 1: the child
-// collections are the members, their contents are not reported).
+// home, docs/clients.md "Apple syncs the calendar home"; RFC 6578 3.3 with
+// sync-level 1: the child collections are the members, their contents are
+// not reported).
 //
 // The store keeps a change log of each home's collections
 // (backend.Store.HomeChanges): a collection changed when it was created,

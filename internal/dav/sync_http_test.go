@@ -174,7 +174,8 @@ func TestSyncCollectionData(t *testing.T) {
 }
 
 // Tokens pgdav cannot serve get DAV:valid-sync-token: 403, and 400 for
-// Thunderbird on address books (clients.md §9.2). Other requests: any
+// Thunderbird on address books (docs/clients.md "Invalid sync tokens").
+// Other requests: any
 // Depth, a missing or infinite sync-level, and the refusals.
 func TestSyncCollectionErrors(t *testing.T) {
 	t.Parallel()

@@ -42,7 +42,8 @@ func TestDAVDiscovery(t *testing.T) {
 				}
 			}
 
-			// The context path challenges first (clients.md 2.11).
+			// The context path challenges first (docs/clients.md
+			// "Challenge first, on every path").
 			ctx := base + "/"
 			r := e.send(t, "", "PROPFIND", ctx, strings.NewReader(propfindXML(dName("current-user-principal"))), "Depth: 0")
 			if r.Status != http.StatusUnauthorized || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic ") {

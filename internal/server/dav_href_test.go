@@ -11,7 +11,7 @@ import (
 // Hrefs are written in one canonical percent-encoding and accepted
 // encoded, unencoded and as absolute URLs: the same object whichever form
 // a request uses, "+" never a space, "%40" and "@" the same name
-// (clients.md 9.3).
+// (docs/clients.md "One canonical href encoding").
 func TestDAVHrefForms(t *testing.T) {
 	t.Parallel()
 	for _, base := range []string{"", "/dav"} {

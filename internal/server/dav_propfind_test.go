@@ -162,12 +162,14 @@ func TestDAVPropfindLiveProperties(t *testing.T) {
 		}), slices.Concat(collectionOnly, objectOnly, unknown)},
 		{"/calendars/alice/", with(common, owned, map[xml.Name]propCheck{
 			dName("resourcetype"): childrenAre(dName("collection")),
-			// The home's own token, for home-level sync (Apple, clients.md §3).
+			// The home's own token, for home-level sync
+			// (docs/clients.md "Apple syncs the calendar home").
 			dName("sync-token"): collection[dName("sync-token")],
 		}), slices.Concat(principalOnly, homeAbsent, objectOnly, unknown)},
 		{"/addressbooks/alice/", with(common, owned, map[xml.Name]propCheck{
 			dName("resourcetype"): childrenAre(dName("collection")),
-			// The home's own token, for home-level sync (Apple, clients.md §3).
+			// The home's own token, for home-level sync
+			// (docs/clients.md "Apple syncs the calendar home").
 			dName("sync-token"): collection[dName("sync-token")],
 		}), slices.Concat(principalOnly, homeAbsent, objectOnly, unknown)},
 		{"/calendars/alice/default/", with(common, owned, collection, map[xml.Name]propCheck{

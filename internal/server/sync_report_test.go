@@ -56,7 +56,7 @@ type syncAnswer struct {
 
 // sync sends a sync-collection REPORT and checks what every answer must
 // have: a 207 multistatus whose last child is its one DAV:sync-token, a
-// URI (RFC 6578 3.2, 4; clients.md §9.2).
+// URI (RFC 6578 3.2, 4; docs/clients.md "Sync tokens are URIs").
 func (e *davEnv) sync(t *testing.T, user, path, body string, headers ...string) syncAnswer {
 	t.Helper()
 	r := e.do(t, user, "REPORT", path, body, append([]string{"Content-Type: application/xml; charset=utf-8"}, headers...)...)
@@ -222,7 +222,8 @@ func (e *davEnv) node(t testing.TB, store *backend.Store, cfg Config) *davEnv {
 }
 
 // The client fixtures replayed: each client's own request, headers and
-// body, against what its code needs (clients.md §9.2).
+// body, against what its code needs (docs/clients.md "Invalid sync
+// tokens", "Depth and sync-level on sync-collection").
 func TestSyncCollectionClientFixtures(t *testing.T) {
 	t.Parallel()
 	e := newDAVEnv(t, envConfig{}, "alice")
