@@ -8,6 +8,8 @@
 //
 // It may import the migrations package, pgx and golang.org/x/crypto. It must
 // not import net/http, encoding/xml, iCalendar or vCard code, or any DAV
-// package: callers translate protocol requests into these calls. See
-// README.md in this directory for how the schema serves the REPORTs.
+// package: callers translate protocol requests into these calls
+// (integration/layering_test.go, docs/architecture.md). Errors that the
+// database is away or full are classified by Classify. See README.md in
+// this directory for how the schema serves the REPORTs.
 package backend

@@ -13,12 +13,13 @@ import (
 	"github.com/emersion/go-ical"
 )
 
-// FuzzValidateObject feeds ValidateObject arbitrary bodies (STYLE.md G17):
-// it must never panic nor change its input, whatever it accepts has a
-// UID and a component type from the allowed set, and the query engine
-// evaluates it without error (evaluate: what PUT stores, every query can
-// answer). It also checks the claim of scanCalendar: what it passes,
-// go-ical decodes without error or panic.
+// FuzzValidateObject feeds ValidateObject arbitrary bodies
+// (docs/architecture.md "Fuzzing the trust boundary"): it must never panic
+// nor change its input, whatever it accepts has a UID and a component type
+// from the allowed set, and the query engine evaluates it without error
+// (evaluate: what PUT stores, every query can answer). It also checks the
+// claim of scanCalendar: what it passes, go-ical decodes without error or
+// panic.
 func FuzzValidateObject(f *testing.F) {
 	_ = filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {

@@ -12,11 +12,11 @@ import (
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
-// FuzzParseCalendarQuery feeds the calendar-query parser arbitrary
-// bodies (STYLE.md G17): it must not panic, its errors are *dav.Error
-// with a 400 or 403, and what it accepts has a VCALENDAR filter and a
-// property request that plan, matches and render handle without
-// panicking.
+// FuzzParseCalendarQuery feeds the calendar-query parser arbitrary bodies
+// (docs/architecture.md "Fuzzing the trust boundary"): it must not panic,
+// its errors are *dav.Error with a 400 or 403, and what it accepts has a
+// VCALENDAR filter and a property request that plan, matches and render
+// handle without panicking.
 func FuzzParseCalendarQuery(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "query", "*.xml"))
 	for _, file := range files {

@@ -43,7 +43,8 @@ func (*Type) Reports(kind dav.ResourceKind) []xml.Name {
 }
 
 // Report answers a CalDAV REPORT. The whole request is parsed and checked
-// before the first byte of the answer (STYLE G13).
+// before the first byte of the answer (docs/architecture.md "Streamed
+// answers").
 func (t *Type) Report(w http.ResponseWriter, r *http.Request, res *dav.Resource, root xml.Name, body []byte) error {
 	switch root {
 	case reportQuery:

@@ -121,10 +121,11 @@ func (f *bookFixture) search(tb testing.TB, q *queryRequest) (matches, candidate
 }
 
 // The indexed path returns exactly what exact evaluation over every card
-// returns (STYLE.md G14), for generated queries over a generated address
-// book of thousands of cards; and PostgreSQL's candidates are exactly
-// those the pre-filter describes. Then the unindexed cards are indexed the
-// way a query does it, and the answers stay the same.
+// returns (docs/architecture.md "Indexed pre-filter, exact decision"), for
+// generated queries over a generated address book of thousands of cards;
+// and PostgreSQL's candidates are exactly those the pre-filter describes.
+// Then the unindexed cards are indexed the way a query does it, and the
+// answers stay the same.
 func TestIndexAgreesWithExactMatching(t *testing.T) {
 	t.Parallel()
 	const nCards, nQueries = 2000, 250

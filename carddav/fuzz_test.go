@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// FuzzValidateCard feeds ValidateCard arbitrary bodies (STYLE.md G17): it
-// must never panic nor change its input, and whatever it accepts has a
-// UID, version 3.0 or 4.0, and a kind.
+// FuzzValidateCard feeds ValidateCard arbitrary bodies
+// (docs/architecture.md "Fuzzing the trust boundary"): it must never panic
+// nor change its input, and whatever it accepts has a UID, version 3.0 or
+// 4.0, and a kind.
 func FuzzValidateCard(f *testing.F) {
 	_ = filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
 		if err == nil && d.IsDir() && d.Name() == "golden" {

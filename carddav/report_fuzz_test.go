@@ -8,9 +8,9 @@ import (
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
-// FuzzParseReport feeds REPORT bodies to the parsers (STYLE.md G17): no
-// panic, every refusal a *dav.Error, and an accepted filter can be
-// planned and evaluated.
+// FuzzParseReport feeds REPORT bodies to the parsers (docs/architecture.md
+// "Fuzzing the trust boundary"): no panic, every refusal a *dav.Error, and
+// an accepted filter can be planned and evaluated.
 func FuzzParseReport(f *testing.F) {
 	f.Add([]byte(query(`<C:filter test="allof"><C:prop-filter name="EMAIL" test="allof"><C:param-filter name="TYPE"><C:text-match match-type="equals">work</C:text-match></C:param-filter><C:text-match collation="i;octet" negate-condition="yes">x</C:text-match></C:prop-filter></C:filter><C:limit><C:nresults>3</C:nresults></C:limit>`)))
 	f.Add([]byte(query(`<C:filter><C:prop-filter name="FN"><C:is-not-defined/></C:prop-filter></C:filter>`)))

@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// TestLayering enforces the import rules of DEVELOPERS.md and
-// STYLE.md §3: imports point one way, cmd/pgdav → internal/server →
-// caldav/carddav → internal/dav → backend; backend knows SQL and nothing of
-// HTTP, XML, iCalendar or vCard; caldav/carddav know the RFCs and nothing
-// of SQL.
+// TestLayering enforces the import rules of docs/architecture.md ("Packages
+// and what each may import"): imports point one way, cmd/pgdav →
+// internal/server → caldav/carddav → internal/dav → backend; backend knows
+// SQL and nothing of HTTP, XML, iCalendar or vCard; caldav/carddav know the
+// RFCs and nothing of SQL.
 func TestLayering(t *testing.T) {
 	t.Parallel()
 	const mod = "github.com/pgdav/pgdav/"

@@ -72,7 +72,8 @@ func (h *Handler) propfindObjects(ctx context.Context, ms *Multistatus, res *Res
 
 // finish ends a streamed answer: before the first byte an error can still
 // become a proper error response; after it, the only honest signal is a
-// broken connection (STYLE G13), never a well-formed truncated answer.
+// broken connection (docs/architecture.md "Streamed answers"), never a
+// well-formed truncated answer.
 func finish(ctx context.Context, ms *Multistatus, err error) error {
 	if err == nil || !ms.Written() {
 		return err

@@ -5,7 +5,7 @@
 #
 # Environment: N and M (default 1000 and 1000: both peers upload at
 # ~25 objects/s and slow down as a collection grows, see
-# /work/shared/research/perf-anchors.md), OUT (default bench-results),
+# docs/benchmarks.md), OUT (default bench-results),
 # DAVLOAD_FLAGS (default "-ops 40 -duration 8s").
 set -eu
 N=${N:-1000}
