@@ -13,13 +13,16 @@ import (
 // comment or document that cites one points a reader at nothing. What the
 // code relies on from them is in docs/clients.md and docs/architecture.md.
 var outsideRefs = []*regexp.Regexp{
-	regexp.MustCompile(`(^|[^/])clients\.md`), // docs/clients.md is ours
 	regexp.MustCompile(`\bshared/`),
 	regexp.MustCompile(`\bresearch/`),
 	regexp.MustCompile(`\bSTYLE(\.md)?\b`),
 	regexp.MustCompile(`\bDEVELOPERS\.md\b`),
 	regexp.MustCompile(`anchors\.md`),
 }
+
+// clientsMD finds the name of docs/clients.md, which must come with its
+// directory: a bare clients.md or ../clients.md is the research note.
+var clientsMD = regexp.MustCompile(`clients\.md`)
 
 // docCite is a citation of a section of one of our documents:
 // docs/clients.md "Heading", docs/architecture.md ("Heading") or
@@ -81,6 +84,11 @@ func TestDocsPointInside(t *testing.T) {
 		files++
 		text := string(b)
 		for i, line := range strings.Split(text, "\n") {
+			for _, m := range clientsMD.FindAllStringIndex(line, -1) {
+				if !strings.HasSuffix(line[:m[0]], "docs/") {
+					t.Errorf("%s:%d names a clients.md other than docs/clients.md: %s", rel, i+1, strings.TrimSpace(line))
+				}
+			}
 			for _, re := range outsideRefs {
 				if re.MatchString(line) {
 					t.Errorf("%s:%d points outside the repository (%s): %s", rel, i+1, re, strings.TrimSpace(line))
