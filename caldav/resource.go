@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/emersion/go-ical"
-
 	"github.com/pgdav/pgdav/internal/dav"
 	"github.com/pgdav/pgdav/internal/ictext"
 )

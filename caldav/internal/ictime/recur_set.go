@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
-
 	"github.com/pgdav/pgdav/internal/ictext"
 )
 
