@@ -149,9 +149,8 @@ func (s *Store) GetObjectsByName(ctx context.Context, collectionID int64, names 
 // the names): one probe of the (collection_id, name) index per distinct
 // name, whatever the planner believes of the collection's size. With
 // "name = ANY($2)" and no statistics yet (a calendar uploaded less than a
-// minute ago), it filtered the whole collection by comparing every name
-// with the list instead: 3-4 ms for a 100-href multiget of 1 000 events
-// rather than ~0.5. OFFSET 0 keeps the subquery a probe.
+// minute ago), the planner filters the whole collection by comparing
+// every name with the list instead. OFFSET 0 keeps the subquery a probe.
 func objectsByNameSQL(withData bool) string {
 	return `SELECT o.* FROM (SELECT DISTINCT unnest($2::text[])) AS n (name),
 		LATERAL (SELECT ` + objectSelect(withData) + ` WHERE collection_id = $1 AND objects.name = n.name OFFSET 0) AS o`

@@ -15,9 +15,10 @@ import (
 // members, and a member changed when it was created, deleted, or its own
 // sync_seq moved (a member or a property of it changed).
 //
-// Writers never touch it, so a PUT costs what it cost without home sync
-// (measured: a home counter bumped by every write, in a trigger or in
-// the writer's statement, cost a PUT 15 to 80 % more). Instead, whoever
+// Writers never touch it, so home sync costs a PUT nothing: a home
+// counter bumped by every write, in a trigger or in the writer's
+// statement, would make every PUT of a home write one more, contended
+// row (docs/benchmarks.md has the figures). Instead, whoever
 // asks for a home token first brings the log up to date (catchUpHome):
 // under the home's row lock it compares each collection's id and sync_seq
 // with what the log recorded of it and records every difference with a

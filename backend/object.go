@@ -407,9 +407,8 @@ func (s *Store) GetObject(ctx context.Context, collectionID int64, name string, 
 
 // ListObjects calls fn for each object of the collection, in no
 // particular order: with an ORDER BY the planner may sort the whole
-// collection before the first row (measured: 78 ms to the first byte at
-// 100 000 objects, spilling to disk), and no DAV client depends on member
-// order. Rows are streamed from the database as fn consumes them, never
+// collection, spilling to disk, before the first row goes out, and no
+// DAV client depends on member order. Rows are streamed from the database as fn consumes them, never
 // collected: a collection may hold 100 000 objects and the caller writes
 // each to the network as it arrives. If fn returns an error, iteration stops and that
 // error is returned as it is. An unknown collection has no objects.

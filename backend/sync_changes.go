@@ -145,10 +145,9 @@ func (s *Store) changes(ctx context.Context, q ChangeQuery, fn func(*Change) err
 	// rows each, the same statement) made the custom plans look
 	// expensive, it switched to one that expects a third of the
 	// collection and, with another large collection in the table, runs it
-	// as a parallel Gather Merge; a 10-change delta then paid ~8 ms
-	// starting a worker (100 000 events and 50 000 cards;
-	// TestChangesDeltaPlansWithValues). The description is cached, so this
-	// is still one round trip.
+	// as a parallel Gather Merge, so that a 10-change delta pays for
+	// starting a worker (TestChangesDeltaPlansWithValues). The description
+	// is cached, so this is still one round trip.
 	args := []any{pgx.QueryExecModeCacheDescribe, q.CollectionID, q.Since, limit}
 	if q.After != "" {
 		args = append(args, q.After)
@@ -284,9 +283,9 @@ func changesSQL(q ChangeQuery) string {
 	// The member's object is one probe of the (collection_id, name) key
 	// per change row; OFFSET 0 keeps it so whatever the planner believes
 	// of the collection's size. Without statistics yet (a calendar
-	// imported or uploaded less than a minute ago), a plain join filtered
-	// the whole collection once per change row instead: 121 ms for the
-	// first sync of 1 000 events rather than 1.
+	// imported or uploaded less than a minute ago), the planner makes a
+	// plain join filter the whole collection once per change row, a cost
+	// that grows with the square of the collection.
 	if q.Initial {
 		b.WriteString(`
 		FROM changes c

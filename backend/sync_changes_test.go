@@ -496,7 +496,7 @@ func pageThrough(tb testing.TB, s *backend.Store, collID int64, limit int) int64
 // would otherwise switch to a generic plan (the custom ones looked
 // expensive), one that assumes a third of the collection changed and,
 // at davload's 100 000 events and 50 000 cards, runs a 10-change delta as
-// a parallel Gather Merge in ~8 ms instead of 0.3 ms.
+// a parallel Gather Merge, paying for a worker's start.
 // Changes runs it as pgx's unnamed statement (QueryExecModeCacheDescribe),
 // which PostgreSQL parses and plans anew at every execution, so no
 // connection may hold it as a named prepared statement:
@@ -556,8 +556,7 @@ func TestChangesDeltaPlansWithValues(t *testing.T) {
 // On a collection PostgreSQL has no statistics of yet (imported a moment
 // ago, before autovacuum analyzed it), a first sync and a delta still
 // read each member through one probe of the objects key. A plain join
-// filtered the whole collection once per change row instead (121 ms
-// rather than ~1 for 1 000 events).
+// filtered the whole collection once per change row instead.
 func TestChangesWithoutStatistics(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()

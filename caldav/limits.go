@@ -92,7 +92,7 @@ func checkRecurrenceCost(tc *ictime.Context, c *ical.Component) error {
 		return precondition(condMaxInstances, "the recurrence set of %s has more than %d instances, the most this server stores (CALDAV:max-instances); end it earlier or leave it open-ended",
 			c.Name, ictime.MaxInstances)
 	case errors.Is(err, ictime.ErrTooComplex):
-		return invalidData("the recurrence of %s (%s) costs more than this server evaluates: %s", c.Name, ruleText(c), errorMessage(err))
+		return invalidData("the recurrence of %s (%s) costs more than this server evaluates: %s", c.Name, ruleText(c), dav.MessageOf(err))
 	}
 	return nil
 }

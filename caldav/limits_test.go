@@ -65,8 +65,8 @@ func TestCheckLimits(t *testing.T) {
 			t.Errorf("%q: %v", tt.lines, err)
 		case tt.cond != "" && (!errors.As(err, &de) || de.Condition != dav.CalDAVName(tt.cond)):
 			t.Errorf("%q: got %v, want %s", tt.lines, err, tt.cond)
-		case err != nil && !strings.Contains(errorMessage(err), "CALDAV:") && tt.cond != condValidData:
-			t.Errorf("%q: message %q does not name the limit", tt.lines, errorMessage(err))
+		case err != nil && !strings.Contains(dav.MessageOf(err), "CALDAV:") && tt.cond != condValidData:
+			t.Errorf("%q: message %q does not name the limit", tt.lines, dav.MessageOf(err))
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/pgdav/pgdav/caldav/internal/ictime"
+	"github.com/pgdav/pgdav/internal/ictext"
 )
 
 // matches evaluates the filter exactly against a decoded calendar object
@@ -222,7 +223,7 @@ func propertyTexts(p *ical.Prop) []string {
 		return []string{p.Value}
 	}
 	if !listProps[p.Name] {
-		return []string{unescapeText(p.Value)}
+		return []string{ictext.Unescape(p.Value)}
 	}
 	var out []string
 	start := 0
@@ -231,11 +232,11 @@ func propertyTexts(p *ical.Prop) []string {
 		case '\\':
 			i++
 		case ',':
-			out = append(out, unescapeText(p.Value[start:i]))
+			out = append(out, ictext.Unescape(p.Value[start:i]))
 			start = i + 1
 		}
 	}
-	return append(out, unescapeText(p.Value[start:]))
+	return append(out, ictext.Unescape(p.Value[start:]))
 }
 
 // unescapeParam resolves RFC 6868's escapes in a parameter value: ^n

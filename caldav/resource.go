@@ -6,6 +6,7 @@ import (
 
 	"github.com/emersion/go-ical"
 	"github.com/pgdav/pgdav/internal/dav"
+	"github.com/pgdav/pgdav/internal/ictext"
 )
 
 // maxUID bounds a UID in bytes. Nothing in RFC 5545 does; the store keeps
@@ -92,7 +93,7 @@ func commonUID(comps []*ical.Component) (string, error) {
 	for i, c := range comps {
 		var own string
 		for _, p := range c.Props.Values(ical.PropUID) {
-			v := unescapeText(p.Value)
+			v := ictext.Unescape(p.Value)
 			switch {
 			case strings.TrimSpace(v) == "":
 				continue
@@ -143,30 +144,4 @@ func checkRecurrenceIDs(comps []*ical.Component) error {
 		seen[key] = true
 	}
 	return nil
-}
-
-// unescapeText resolves the escapes of an RFC 5545 3.3.11 TEXT value. Not
-// go-ical's Prop.Text: that one splits at an unescaped comma and rejects
-// unknown escapes, and UIDs are taken as written apart from the escapes.
-func unescapeText(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			switch s[i+1] {
-			case '\\', ';', ',':
-				b.WriteByte(s[i+1])
-				i++
-				continue
-			case 'n', 'N':
-				b.WriteByte('\n')
-				i++
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -46,14 +46,14 @@ func checkTimezoneObject(what, text string, versionOptional bool) (*ical.Calenda
 	}
 	cal, err := decodeCalendar([]byte(text))
 	if err != nil {
-		return nil, nil, invalidData("%s is not a valid iCalendar object: %s", what, errorMessage(err))
+		return nil, nil, invalidData("%s is not a valid iCalendar object: %s", what, dav.MessageOf(err))
 	}
 	if !versionOptional || cal.Props.Get(ical.PropVersion) != nil {
 		if err := checkVersion(cal); err != nil {
 			// PUT answers a VERSION other than 2.0 with
 			// supported-calendar-data, a media type it does not take;
 			// here RFC 4791 names valid-calendar-data only.
-			return nil, nil, invalidData("%s: %s", what, errorMessage(err))
+			return nil, nil, invalidData("%s: %s", what, dav.MessageOf(err))
 		}
 	}
 	var tz *ical.Component
@@ -68,7 +68,7 @@ func checkTimezoneObject(what, text string, versionOptional bool) (*ical.Calenda
 		return nil, nil, invalidData("%s must hold exactly one VTIMEZONE, not %d (RFC 4791 9.8)", what, n)
 	}
 	if err := ictime.CheckVTimezone(tz); err != nil {
-		return nil, nil, invalidData("%s: %s", what, errorMessage(err))
+		return nil, nil, invalidData("%s: %s", what, dav.MessageOf(err))
 	}
 	return cal, tz, nil
 }

@@ -70,7 +70,7 @@ func TestQueryTimezoneRefusedAsProperty(t *testing.T) {
 	t.Parallel()
 	if _, err := ValidateObject([]byte(strings.Replace(davx5Timezone, "END:VCALENDAR",
 		"BEGIN:VEVENT\r\nUID:x\r\nDTSTAMP:20060101T000000Z\r\nDTSTART:20060102T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR", 1)), "text/calendar", nil); err == nil ||
-		!strings.Contains(errorMessage(err), "VERSION") {
+		!strings.Contains(dav.MessageOf(err), "VERSION") {
 		t.Fatalf("PUT without VERSION: %v", err)
 	}
 	for _, tc := range append(badTimezones, struct{ name, in, msg string }{"no VERSION", davx5Timezone, "VERSION"}) {

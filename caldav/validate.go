@@ -1,7 +1,6 @@
 package caldav
 
 import (
-	"errors"
 	"slices"
 	"strings"
 
@@ -62,7 +61,7 @@ func validateObject(data []byte, contentType string, allowed []string) (ObjectIn
 		if kind == bodyGeneric {
 			mt, _ := dav.ParseMediaType(contentType)
 			return ObjectInfo{}, nil, precondition(condSupportedData,
-				"the body, sent as %s, is not iCalendar (%s); send iCalendar as text/calendar", mt, errorMessage(err))
+				"the body, sent as %s, is not iCalendar (%s); send iCalendar as text/calendar", mt, dav.MessageOf(err))
 		}
 		return ObjectInfo{}, nil, err
 	}
@@ -114,7 +113,9 @@ func checkComponentSupported(comp string, allowed []string) (string, error) {
 }
 
 // precondition returns a 403 naming a CalDAV precondition (RFC 4791 1.3).
-var precondition = dav.Preconditions(dav.NSCalDAV)
+func precondition(cond, format string, args ...any) *dav.Error {
+	return dav.Precondition(dav.NSCalDAV, cond, format, args...)
+}
 
 // invalidData is precondition(valid-calendar-data, …).
 func invalidData(format string, args ...any) *dav.Error {
@@ -124,13 +125,4 @@ func invalidData(format string, args ...any) *dav.Error {
 // invalidObject is precondition(valid-calendar-object-resource, …).
 func invalidObject(format string, args ...any) *dav.Error {
 	return precondition(condValidObject, format, args...)
-}
-
-// errorMessage returns the client-safe message of err.
-func errorMessage(err error) string {
-	var de *dav.Error
-	if errors.As(err, &de) {
-		return de.Message
-	}
-	return err.Error()
 }

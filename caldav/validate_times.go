@@ -131,7 +131,7 @@ func checkRecurrence(tc *ictime.Context, c *ical.Component) error {
 	}
 	t, err := tc.Times(c)
 	if err != nil {
-		return invalidData("%s: %s", c.Name, errorMessage(err))
+		return invalidData("%s: %s", c.Name, dav.MessageOf(err))
 	}
 	if !t.HasStart {
 		// The engine reads no recurrence without a start (RFC 5545
@@ -159,7 +159,7 @@ func checkRecurrence(tc *ictime.Context, c *ical.Component) error {
 // without a word.
 func checkFreeBusyValues(tc *ictime.Context, c *ical.Component) error {
 	if _, err := tc.Times(c); err != nil {
-		return invalidData("%s: %s", c.Name, errorMessage(err))
+		return invalidData("%s: %s", c.Name, dav.MessageOf(err))
 	}
 	for _, p := range c.Props.Values(ical.PropFreeBusy) {
 		for _, v := range strings.Split(p.Value, ",") {
@@ -184,7 +184,7 @@ func checkFreeBusyValues(tc *ictime.Context, c *ical.Component) error {
 // names the property unless it starts with the quoted value (DURATION)
 // or it is an EXRULE (read by the RRULE parser).
 func refuseValue(where, name string, err error) error {
-	msg := errorMessage(err)
+	msg := dav.MessageOf(err)
 	if strings.HasPrefix(msg, `"`) || name == "EXRULE" {
 		msg = name + " " + msg
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pgdav/pgdav/internal/ictext"
 )
 
 // vcardLine is one content line of a stored vCard (RFC 6350 3.3, RFC 2425
@@ -206,34 +208,7 @@ func (l *vcardLine) hasType(t string) bool {
 	return false
 }
 
-// unescapeText resolves the text escapes of RFC 6350 3.4 and RFC 2426
-// 4: \\ \, \; \n \N. Any other backslash stays as it is.
-func unescapeText(s string) string {
-	if strings.IndexByte(s, '\\') < 0 {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\\' && i+1 < len(s) {
-			switch s[i+1] {
-			case '\\', ',', ';':
-				b.WriteByte(s[i+1])
-				i++
-				continue
-			case 'n', 'N':
-				b.WriteByte('\n')
-				i++
-				continue
-			}
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
-// escapeText is the inverse of unescapeText for one text component.
+// escapeText is the inverse of ictext.Unescape for one text component.
 func escapeText(s string) string {
 	return strings.NewReplacer(`\`, `\\`, ",", `\,`, ";", `\;`, "\r\n", `\n`, "\n", `\n`).Replace(s)
 }
@@ -268,14 +243,14 @@ var componentProps = map[string]bool{"N": true, "ADR": true, "ORG": true, "NICKN
 // N:Doe;Jane;;; (docs/compatibility.md). The first subject is always the
 // whole value.
 func (l *vcardLine) subjects() []string {
-	whole := unescapeText(l.value)
+	whole := ictext.Unescape(l.value)
 	out := []string{whole}
 	if !componentProps[l.name] {
 		return out
 	}
 	for _, comp := range splitUnescaped(l.value, ';') {
 		for _, v := range splitUnescaped(comp, ',') {
-			if v = strings.TrimSpace(unescapeText(v)); v != "" && v != whole {
+			if v = strings.TrimSpace(ictext.Unescape(v)); v != "" && v != whole {
 				out = append(out, v)
 			}
 		}

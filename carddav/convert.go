@@ -2,6 +2,8 @@ package carddav
 
 import (
 	"strings"
+
+	"github.com/pgdav/pgdav/internal/ictext"
 )
 
 // Conversion between vCard 3.0 (RFC 2426) and 4.0 (RFC 6350) for
@@ -62,7 +64,7 @@ func convertVCard(c *vcardData, to string) []vcardLine {
 		case up && !hasFN:
 			out = append(out, vcardLine{name: "FN", value: nameFromN(n, org)})
 		case !up && !hasN:
-			out = append(out, vcardLine{name: "N", value: escapeText(unescapeText(fn)) + ";;;;"})
+			out = append(out, vcardLine{name: "N", value: escapeText(ictext.Unescape(fn)) + ";;;;"})
 		}
 	}
 	return out
@@ -363,13 +365,13 @@ func nameFromN(n, org string) string {
 	var words []string
 	for _, i := range []int{3, 1, 2, 0, 4} { // prefix, given, additional, family, suffix
 		if i < len(parts) {
-			if p := strings.TrimSpace(unescapeText(parts[i])); p != "" {
+			if p := strings.TrimSpace(ictext.Unescape(parts[i])); p != "" {
 				words = append(words, strings.ReplaceAll(p, ",", " "))
 			}
 		}
 	}
 	if len(words) == 0 && org != "" {
-		words = append(words, unescapeText(splitUnescaped(org, ';')[0]))
+		words = append(words, ictext.Unescape(splitUnescaped(org, ';')[0]))
 	}
 	return escapeText(strings.Join(words, " "))
 }

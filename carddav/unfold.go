@@ -13,7 +13,7 @@ import (
 // shape and the BEGIN/END structure so that errors name a line.
 //
 // go-vcard unfolds by string concatenation, in time quadratic in the
-// length of a folded value: an inline 1 MB PHOTO took it 2 s. Unfolding
+// length of a folded value, which an inline PHOTO makes long. Unfolding
 // here first makes that linear. It also skips lines it cannot parse
 // without a word, which here are errors instead.
 func unfoldCard(data []byte, first int) ([]byte, error) {

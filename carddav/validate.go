@@ -1,7 +1,6 @@
 package carddav
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/emersion/go-vcard"
@@ -56,7 +55,7 @@ func ValidateCard(data []byte, contentType string) (CardInfo, error) {
 		if kind == bodyGeneric {
 			mt, _ := dav.ParseMediaType(contentType)
 			return CardInfo{}, precondition(condSupportedData,
-				"the body, sent as %s, is not a vCard (%s); send vCards as text/vcard", mt, errorMessage(err))
+				"the body, sent as %s, is not a vCard (%s); send vCards as text/vcard", mt, dav.MessageOf(err))
 		}
 		return CardInfo{}, err
 	}
@@ -172,18 +171,11 @@ func cardKind(card vcard.Card) string {
 
 // precondition returns a 403 naming a CardDAV precondition (RFC 6352
 // 6.3.2.1).
-var precondition = dav.Preconditions(dav.NSCardDAV)
+func precondition(cond, format string, args ...any) *dav.Error {
+	return dav.Precondition(dav.NSCardDAV, cond, format, args...)
+}
 
 // invalidData is precondition(valid-address-data, …).
 func invalidData(format string, args ...any) *dav.Error {
 	return precondition(condValidData, format, args...)
-}
-
-// errorMessage returns the client-safe message of err.
-func errorMessage(err error) string {
-	var de *dav.Error
-	if errors.As(err, &de) {
-		return de.Message
-	}
-	return err.Error()
 }

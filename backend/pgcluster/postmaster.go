@@ -31,9 +31,9 @@ func (c *Cluster) launch(id identity, fast bool) error {
 		// Autovacuum looks at each database every 10 s instead of every
 		// minute. Until it first analyzes a calendar uploaded into a new
 		// database the planner has no statistics, and plans like a table
-		// of a few rows: a first sync of 10 000 events probed objects
-		// 10 000 times (42 ms) instead of hashing them (21 ms). A private
-		// cluster holds a few databases, so the extra rounds cost nothing.
+		// of a few rows: a first sync probes objects once per event
+		// instead of hashing them. A private cluster holds a few
+		// databases, so the extra rounds cost nothing.
 		"-c", "autovacuum_naptime=10s",
 	}
 	if fast {

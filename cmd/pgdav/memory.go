@@ -13,9 +13,9 @@ const defaultMemoryLimitMiB = 40
 // limit bounds the heap. pgdav's live heap is a few MB — answers stream,
 // nothing is cached — but a request allocates as it writes (a 2 MB
 // PROPFIND answer allocates ~13 MB), so with Go's default of 100 the
-// collector ran several times per request: pprof put it at 30–45 % of
+// collector runs several times per request and takes a large share of
 // the CPU of calendar-query, expand and PROPFIND. Letting the heap grow
-// to five times the live data halves their CPU (docs/benchmarks.md);
+// to five times the live data spares most of that (docs/benchmarks.md);
 // the soft limit keeps the total bounded all the same.
 const gcPercentUnderLimit = 400
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -28,7 +27,8 @@ func charsetReader(label string, r io.Reader) (io.Reader, error) {
 	case "iso-8859-1", "iso8859-1", "latin1", "latin-1":
 		return &latin1Reader{r: r}, nil
 	}
-	return nil, fmt.Errorf("unsupported encoding %q", label)
+	// encoding/xml wraps this with %w, so XMLError passes it on as it is.
+	return nil, Errorf(http.StatusBadRequest, "malformed XML: the body declares the encoding %q; pgdav reads UTF-8, US-ASCII and ISO-8859-1", label)
 }
 
 // latin1Reader turns ISO-8859-1 bytes into UTF-8: each byte is the code
@@ -170,7 +170,11 @@ func isNameStart(local string) bool {
 
 // XMLError turns an error from reading a request body into an *Error:
 // 413 when the body is over the limit set with http.MaxBytesReader, 400
-// otherwise (malformed XML, or a body that ends early).
+// otherwise (malformed XML, or a body that ends early). Only
+// encoding/xml's syntax errors are quoted: they say where and how the
+// client's own body is malformed. Any other error (a read failing on the
+// connection) may name the server's addresses or Go's packages, so the
+// client gets a message written for it and the cause goes to the log.
 func XMLError(err error) error {
 	if err == nil {
 		return nil
@@ -186,5 +190,9 @@ func XMLError(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return &Error{Status: http.StatusBadRequest, Message: "malformed XML: unexpected end of body", Err: err}
 	}
-	return &Error{Status: http.StatusBadRequest, Message: "malformed XML: " + err.Error(), Err: err}
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		return &Error{Status: http.StatusBadRequest, Message: "malformed XML: " + se.Error(), Err: err}
+	}
+	return &Error{Status: http.StatusBadRequest, Message: "the request body could not be read as XML", Err: err}
 }

@@ -29,9 +29,9 @@ const (
 	// flushEvery bounds how long a client waits for the first responses
 	// of an answer whose members are produced slowly. Each flush costs a
 	// few system calls, so listings of small responses (~250 bytes of
-	// href and getetag) go out in pieces of up to the whole buffer, not
-	// 64 responses (15 KiB) at a time, which cost a 10 000-member
-	// PROPFIND a tenth of its CPU.
+	// href and getetag) go out in pieces of up to the whole buffer rather
+	// than a flush every few KiB, whose system calls would be a sizeable
+	// part of a large PROPFIND's CPU.
 	flushEvery = 256
 )
 
@@ -108,8 +108,8 @@ func NewMultistatus(w http.ResponseWriter, opts MultistatusOptions) *Multistatus
 }
 
 // multistatusBuffers keeps the buffers of closed answers for the next
-// ones: a 32 KiB allocation per request was a tenth of a small REPORT's
-// allocated bytes. An answer that ends in an error is not closed, and its
+// ones: a 32 KiB allocation per request would be a large part of a
+// small REPORT's allocated bytes. An answer that ends in an error is not closed, and its
 // buffer is left to the garbage collector.
 var multistatusBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, multistatusBuffer) }}
 

@@ -2,6 +2,8 @@ package dav
 
 import (
 	"encoding/xml"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -59,7 +61,7 @@ func TestOtherCharset(t *testing.T) {
 	}
 }
 
-func TestPreconditions(t *testing.T) {
+func TestPrecondition(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		space string
@@ -68,9 +70,28 @@ func TestPreconditions(t *testing.T) {
 		{NSCalDAV, "urn:ietf:params:xml:ns:caldav"},
 		{NSCardDAV, "urn:ietf:params:xml:ns:carddav"},
 	} {
-		e := Preconditions(tc.space)("valid-data", "bad %s", "thing")
+		e := Precondition(tc.space, "valid-data", "bad %s", "thing")
 		if e.Status != http.StatusForbidden || e.Condition != (xml.Name{Space: tc.want, Local: "valid-data"}) || e.Message != "bad thing" {
 			t.Errorf("%s: %d %v %q", tc.space, e.Status, e.Condition, e.Message)
+		}
+	}
+}
+
+// TestMessageOf: a DAV error quoted in another message gives its client
+// message and never its internal cause; other errors give their text.
+func TestMessageOf(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("pq: relation objects does not exist")
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&Error{Status: http.StatusForbidden, Message: "bad thing", Err: cause}, "bad thing"},
+		{fmt.Errorf("reading: %w", &Error{Status: http.StatusForbidden, Message: "wrapped", Err: cause}), "wrapped"},
+		{errors.New("ical: malformed line"), "ical: malformed line"},
+	} {
+		if got := MessageOf(tc.err); got != tc.want {
+			t.Errorf("MessageOf(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }

@@ -25,25 +25,11 @@ import (
 // reach the client before the server has read the collection's last row,
 // and what the server holds does not grow with the collection.
 //
-// Figures on a 2-core AMD EPYC VM, getetag + getcontenttype of ~600-byte
-// events, client and server in one process over loopback HTTP:
+// Allocation is linear in the members (each is garbage once written), the
+// heap held is not. Their figures are in docs/benchmarks.md:
 //
 //	go test -run='^$' -bench=PropfindDepth1 -benchtime=3x ./internal/server/
-//	N=1000     3.3 ms/op   1.38 MB/op    17 289 allocs/op   1376 B, 17.3 allocs per object
-//	N=10000   31   ms/op  12.5  MB/op   170 450 allocs/op   1249 B, 17.0 allocs per object
-//	N=100000 289   ms/op 123.4  MB/op 1 701 968 allocs/op   1234 B, 17.0 allocs per object
-//	(answer: 339 bytes per member, 33.9 MB at N=100000)
-//
 //	PGDAV_STREAM_N=100000 go test -run=PropfindStreams -v ./internal/server/
-//	heap growth while answering (sampled after forced GCs): HeapInuse
-//	+184 KiB at N=10000, +144 KiB at N=100000, against a 33.9 MB answer.
-//
-// Allocation is linear in the members (each is garbage once written), the
-// heap held is not. The first byte leaves after ~8 ms at N=10000 and ~78 ms
-// at N=100000: PostgreSQL sorts the collection before its first row
-// (EXPLAIN: Bitmap Heap Scan + Sort, external merge on disk from about
-// 20 000 rows), so time to first byte still grows with N on the database
-// side, not in pgdav's memory.
 
 // propfindBody asks for what a client's first sync asks of every member.
 const propfindBody = `<?xml version="1.0" encoding="utf-8"?>

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+	"github.com/pgdav/pgdav/internal/ictext"
 )
 
 // This file builds recurrence sets (RFC 5545 3.8.5): a master's DTSTART,
@@ -141,9 +142,11 @@ func (tc *Context) info(comp *ical.Component) (*compInfo, error) {
 			default:
 				continue
 			}
+			// UIDs written with other TEXT escapes name one recurrence
+			// set, as caldav's own UID checks read them.
 			key := c.Name + "\x00"
 			if p := c.Props.Get(ical.PropUID); p != nil && strings.TrimSpace(p.Value) != "" {
-				key += unescapeUID(strings.TrimSpace(p.Value))
+				key += ictext.Unescape(strings.TrimSpace(p.Value))
 			} else {
 				key += fmt.Sprintf("%p", c)
 			}

@@ -579,19 +579,3 @@ func TestTZIDLookup(t *testing.T) {
 		t.Errorf("only %d Windows zones", len(windowsZones))
 	}
 }
-
-// TestUnescapeUID: UIDs that differ only in their TEXT escapes (RFC 5545
-// 3.3.11) are one recurrence set, and reading a plain UID allocates
-// nothing.
-func TestUnescapeUID(t *testing.T) {
-	for in, want := range map[string]string{
-		`a@b`: `a@b`, `a\,b`: `a,b`, `a\;b\\c`: `a;b\c`, `x\ny\N`: "x\ny\n", `a\\,b`: `a\,b`, `a\qb\`: `a\qb\`,
-	} {
-		if got := unescapeUID(in); got != want {
-			t.Errorf("%q: got %q, want %q", in, got, want)
-		}
-	}
-	if n := testing.AllocsPerRun(100, func() { _ = unescapeUID("040000008200E00074C5B7101A82E008@example.com") }); n != 0 {
-		t.Errorf("a plain UID costs %v allocations", n)
-	}
-}

@@ -249,17 +249,3 @@ func truncDay(wall time.Time) time.Time {
 	y, m, d := wall.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
-
-// unescapeUID resolves the escapes of a TEXT value (RFC 5545 3.3.11),
-// so that UIDs written with different escapes name one recurrence set,
-// as caldav's own UID checks read them. A UID without a backslash
-// (nearly every one) is returned as it is, without allocating: the key
-// is built for every component of every object a query reads.
-func unescapeUID(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	return textEscapes.Replace(s)
-}
-
-var textEscapes = strings.NewReplacer(`\\`, `\`, `\;`, ";", `\,`, ",", `\n`, "\n", `\N`, "\n")
