@@ -17,7 +17,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -661,11 +660,6 @@ func (e *davEnv) ageTombstones(t *testing.T) {
 	}
 }
 
-// toCRLF turns a stored-with-LF test file into what clients send.
-func toCRLF(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
-}
-
 // report sends a REPORT with an XML body and, unless depth is "", a
 // Depth header.
 func (e *davEnv) report(t *testing.T, user, path, depth, body string, headers ...string) *davResp {
@@ -675,13 +669,4 @@ func (e *davEnv) report(t *testing.T, user, path, depth, body string, headers ..
 		h = append(h, "Depth: "+depth)
 	}
 	return e.do(t, user, "REPORT", path, body, h...)
-}
-
-// allocated runs fn and returns the bytes allocated meanwhile.
-func allocated(fn func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fn()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }

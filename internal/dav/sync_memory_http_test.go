@@ -1,4 +1,4 @@
-package server
+package dav_test
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/internal/davtest"
+	"github.com/pgdav/pgdav/internal/server"
 )
 
 // heapProbe is a ResponseWriter that discards the answer, counts its
@@ -61,11 +63,11 @@ func liveHeap() uint64 {
 // syncMemEnv imports n events into alice's calendar and returns a server
 // without a cap on sync answers (the answer streams whole), warmed up so
 // that the password check (argon2) is cached.
-func syncMemEnv(tb testing.TB, n int) (*Server, *backend.Store) {
+func syncMemEnv(tb testing.TB, n int) (*server.Server, *backend.Store) {
 	tb.Helper()
 	ctx := tb.Context()
-	e, _ := newSyncEnv(tb, Config{}, "alice")
-	cal, err := e.store.GetCollection(ctx, e.users["alice"].ID, backend.KindCalendar, "default")
+	e, _ := davtest.NewWithServer(tb, server.Config{}, "alice")
+	cal, err := e.Store.GetCollection(ctx, e.Users["alice"].ID, backend.KindCalendar, "default")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -73,27 +75,27 @@ func syncMemEnv(tb testing.TB, n int) (*Server, *backend.Store) {
 		var batch []backend.ObjectWrite
 		for i := start; i < min(n, start+10000); i++ {
 			uid := fmt.Sprintf("mem-%06d", i)
-			batch = append(batch, backend.ObjectWrite{Name: uid + ".ics", UID: uid, Data: []byte(event(uid, "streamed event "+uid)),
+			batch = append(batch, backend.ObjectWrite{Name: uid + ".ics", UID: uid, Data: []byte(davtest.Event(uid, "streamed event "+uid)),
 				Component: "VEVENT", ContentType: "text/calendar; charset=utf-8; component=vevent"})
 		}
-		if _, err := e.store.ImportObjects(ctx, cal.ID, batch); err != nil {
+		if _, err := e.Store.ImportObjects(ctx, cal.ID, batch); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	s := New(Config{AuthCacheTTL: time.Hour, SyncMaxResults: 0}, e.store)
+	s := server.New(server.Config{AuthCacheTTL: time.Hour, SyncMaxResults: 0}, e.Store)
 	s.SetReady()
 	w := &heapProbe{header: http.Header{}}
-	s.ServeHTTP(w, syncRequest(tb, syncXML("", "1", "", syncLimit(1), `<D:getetag/>`)))
+	s.ServeHTTP(w, syncRequest(tb, davtest.SyncXML("", "1", "", davtest.SyncLimit(1), `<D:getetag/>`)))
 	if w.status != http.StatusMultiStatus {
 		tb.Fatalf("warm-up: status %d", w.status)
 	}
-	return s, e.store
+	return s, e.Store
 }
 
 func syncRequest(tb testing.TB, body string) *http.Request {
 	tb.Helper()
 	r := httptest.NewRequest("REPORT", syncCal, strings.NewReader(body))
-	r.SetBasicAuth("alice", testPassword)
+	r.SetBasicAuth("alice", davtest.Password)
 	r.Header.Set("Content-Type", "application/xml; charset=utf-8")
 	return r
 }
@@ -107,7 +109,7 @@ func syncRequest(tb testing.TB, body string) *http.Request {
 // Not parallel: the heap is the process's, and the parallel tests wait
 // until the sequential ones are done.
 func TestSyncCollectionStreams(t *testing.T) {
-	body := syncXML("", "1", "", `<D:getetag/>`, `<C:calendar-data/>`)
+	body := davtest.SyncXML("", "1", "", `<D:getetag/>`, `<C:calendar-data/>`)
 	type result struct {
 		members      int
 		bytes        int64
@@ -157,7 +159,7 @@ func TestSyncCollectionStreams(t *testing.T) {
 // The whole REPORT in process, per member: a first sync with getetag, and
 // with calendar-data, of 1 000 and 10 000 events.
 //
-//	go test ./internal/server -run '^$' -bench SyncCollection -benchtime 10x
+//	go test ./internal/dav -run '^$' -bench SyncCollection -benchtime 10x
 func BenchmarkSyncCollection(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		s, _ := syncMemEnv(b, n)
@@ -168,7 +170,7 @@ func BenchmarkSyncCollection(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("members=%d/%s", n, name), func(b *testing.B) {
 				b.ReportAllocs()
-				body := syncXML("", "1", "", props)
+				body := davtest.SyncXML("", "1", "", props)
 				for b.Loop() {
 					w := &heapProbe{header: http.Header{}, next: 1 << 62}
 					s.ServeHTTP(w, syncRequest(b, body))

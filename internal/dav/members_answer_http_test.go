@@ -1,4 +1,4 @@
-package server
+package dav_test
 
 import (
 	"go/ast"
@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pgdav/pgdav/internal/davtest"
 )
 
 // TestPluginsAnswerThroughEngine: caldav and carddav write no multistatus
@@ -68,7 +70,7 @@ func TestPluginsAnswerThroughEngine(t *testing.T) {
 // resource); calendar-multiget answered each spelling before.
 func TestMultigetRefusedHrefsOnce(t *testing.T) {
 	t.Parallel()
-	e := newDAVEnv(t, envConfig{}, "alice", "bob")
+	e := davtest.New(t, davtest.Config{}, "alice", "bob")
 	for _, tc := range []struct {
 		name, path, root, ns, prop string
 	}{
@@ -77,11 +79,11 @@ func TestMultigetRefusedHrefsOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hrefs := []string{
-				e.href("/calendars/bob/default/a%20b.ics"), // another user's: 403
-				e.href("/calendars/bob/default/a b.ics"),   // the same, unencoded
-				e.srv.URL + e.href("/calendars/bob/default/a%20b.ics"),
-				e.href("/elsewhere/x"), // outside the DAV space: 404
-				e.href("/elsewhere/x"),
+				e.Href("/calendars/bob/default/a%20b.ics"), // another user's: 403
+				e.Href("/calendars/bob/default/a b.ics"),   // the same, unencoded
+				e.HTTP.URL + e.Href("/calendars/bob/default/a%20b.ics"),
+				e.Href("/elsewhere/x"), // outside the DAV space: 404
+				e.Href("/elsewhere/x"),
 			}
 			var b strings.Builder
 			b.WriteString(`<X:` + tc.root + ` xmlns:D="DAV:" xmlns:X="` + tc.ns + `"><D:prop><D:getetag/><X:` + tc.prop + `/></D:prop>`)
@@ -89,15 +91,15 @@ func TestMultigetRefusedHrefsOnce(t *testing.T) {
 				b.WriteString("<D:href>" + h + "</D:href>")
 			}
 			b.WriteString(`</X:` + tc.root + `>`)
-			ms := e.do(t, "alice", "REPORT", tc.path, b.String(), "Depth: 1").want(t, http.StatusMultiStatus).multistatus(t)
+			ms := e.Do(t, "alice", "REPORT", tc.path, b.String(), "Depth: 1").Want(t, http.StatusMultiStatus).Multistatus(t)
 			got := map[string]int{}
 			for _, r := range ms.Responses {
 				if _, dup := got[r.Href]; dup {
-					t.Errorf("%s answered twice:\n%s", r.Href, ms.raw)
+					t.Errorf("%s answered twice:\n%s", r.Href, ms.Raw)
 				}
 				got[r.Href] = r.Status
 			}
-			want := map[string]int{e.href("/calendars/bob/default/a%20b.ics"): http.StatusForbidden, e.href("/elsewhere/x"): http.StatusNotFound}
+			want := map[string]int{e.Href("/calendars/bob/default/a%20b.ics"): http.StatusForbidden, e.Href("/elsewhere/x"): http.StatusNotFound}
 			if len(got) != len(want) {
 				t.Errorf("responses %v, want %v", got, want)
 			}
