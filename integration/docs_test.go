@@ -36,8 +36,7 @@ var commentBreak = regexp.MustCompile(`\n[ \t]*(//|#)?[ \t]*`)
 // TestDocsPointInside keeps the rule of docs/architecture.md that no comment
 // or document points to a file outside the repository: no .go or .md file
 // names clients.md but as docs/clients.md, nor shared/, research/, STYLE,
-// DEVELOPERS.md or the perf anchors. docs/benchmarks.md keeps its history
-// as written. It also checks that every docs/X.md "Heading" citation
+// DEVELOPERS.md or the perf anchors. It also checks that every docs/X.md "Heading" citation
 // names a file in docs/ and a heading it has, so the headings stay stable.
 func TestDocsPointInside(t *testing.T) {
 	t.Parallel()
@@ -74,7 +73,7 @@ func TestDocsPointInside(t *testing.T) {
 			return nil
 		}
 		// This file names the patterns it looks for.
-		if ext := filepath.Ext(path); (ext != ".go" && ext != ".md") || rel == "docs/benchmarks.md" || rel == "integration/docs_test.go" {
+		if ext := filepath.Ext(path); (ext != ".go" && ext != ".md") || rel == "integration/docs_test.go" {
 			return nil
 		}
 		b, err := os.ReadFile(path)
