@@ -317,6 +317,12 @@ func (cd *calendarDataRequest) expandOnly() bool {
 // (the query's timezone or the calendar's; nil for UTC). An error means
 // the stored data could not be decoded or its times not computed.
 func (cd *calendarDataRequest) render(data []byte, floating *time.Location) (string, error) {
+	return cd.renderWith(data, floating, nil)
+}
+
+// renderWith is render charging the engine's work to a request's
+// budget (nil for none).
+func (cd *calendarDataRequest) renderWith(data []byte, floating *time.Location, work *ictime.Work) (string, error) {
 	if cd.passThrough() {
 		return string(data), nil
 	}
@@ -325,6 +331,7 @@ func (cd *calendarDataRequest) render(data []byte, floating *time.Location) (str
 		return "", err
 	}
 	tc := ictime.NewContext(cal, floating)
+	tc.Charge(work)
 	root := cal.Component
 	changed := false
 	if cd.limitFreeBusy != nil {

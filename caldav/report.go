@@ -96,17 +96,18 @@ func zoneOfCalendarTimezone(text string) *time.Location {
 // calendarData is the calendar-data a REPORT asks for (RFC 4791 9.6),
 // rendered with floating times in floating; nil when cd is nil. It comes
 // after the other properties asked.
-func calendarData(cd *calendarDataRequest, floating *time.Location) *dav.DataProp {
+func calendarData(cd *calendarDataRequest, floating *time.Location, work *ictime.Work) *dav.DataProp {
 	if cd == nil {
 		return nil
 	}
 	return &dav.DataProp{Name: dav.CalDAVName("calendar-data"), At: -1, Render: func(m *dav.Resource) (dav.Prop, error) {
-		return dataProp(cd, m.Object, floating)
+		return dataProp(cd, m.Object, floating, work)
 	}}
 }
 
 // dataProp renders the calendar-data of one object for a REPORT.
-func dataProp(cd *calendarDataRequest, o *backend.Object, floating *time.Location) (dav.Prop, error) {
+// work is the request's engine budget, shared by all its objects.
+func dataProp(cd *calendarDataRequest, o *backend.Object, floating *time.Location, work *ictime.Work) (dav.Prop, error) {
 	if o.Expansion != nil && cd.expandOnly() {
 		// Worked out, and escaped, when the object was written
 		// (expansion.go).
@@ -116,7 +117,7 @@ func dataProp(cd *calendarDataRequest, o *backend.Object, floating *time.Locatio
 		}
 		return dav.Prop{Name: dav.CalDAVName("calendar-data"), Status: http.StatusOK, Inner: x.render(*cd.expand)}, nil
 	}
-	s, err := cd.render(o.Data, floating)
+	s, err := cd.renderWith(o.Data, floating, work)
 	if err != nil {
 		return dav.Prop{}, err
 	}

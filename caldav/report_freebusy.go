@@ -33,6 +33,7 @@ func (t *Type) freeBusy(w http.ResponseWriter, r *http.Request, res *dav.Resourc
 		cols = []backend.Collection{*res.Collection}
 	}
 	busy := map[string][]period{}
+	work := ictime.NewWork() // the engine's budget for every object of the answer
 	for i := range cols {
 		c := &cols[i]
 		floating := floatingZone(c, nil)
@@ -45,7 +46,9 @@ func (t *Type) freeBusy(w http.ResponseWriter, r *http.Request, res *dav.Resourc
 				dav.Logger(ctx).Warn("calendar object left out of free-busy", "object", o.Name, "err", err)
 				return nil
 			}
-			if err := collectBusy(ictime.NewContext(cal, floating), cal, q.Range, busy); err != nil {
+			tc := ictime.NewContext(cal, floating)
+			tc.Charge(work)
+			if err := collectBusy(tc, cal, q.Range, busy); err != nil {
 				dav.Logger(ctx).Warn("calendar object left out of free-busy", "object", o.Name, "err", err)
 			}
 			return nil

@@ -3,6 +3,7 @@ package caldav
 import (
 	"net/http"
 
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -17,7 +18,7 @@ func (t *Type) calendarMultiget(w http.ResponseWriter, r *http.Request, res *dav
 	if err != nil {
 		return err
 	}
-	a, err := res.AnswerMembers(w, r, mg.Props, calendarData(mg.Data, floatingZone(res.Collection, nil)))
+	a, err := res.AnswerMembers(w, r, mg.Props, calendarData(mg.Data, floatingZone(res.Collection, nil), ictime.NewWork()))
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,11 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 	}
 	ctx := r.Context()
 	floating := floatingZone(res.Collection, q.Timezone)
-	a, err := res.AnswerMembers(w, r, q.Props, calendarData(q.Data, floating))
+	// One budget for the engine's work on every object of the answer
+	// (filter and calendar-data alike), so a calendar of many costly
+	// rules costs no more than a fixed amount.
+	work := ictime.NewWork()
+	a, err := res.AnswerMembers(w, r, q.Props, calendarData(q.Data, floating, work))
 	if err != nil {
 		return err
 	}
@@ -40,7 +44,7 @@ func (t *Type) calendarQuery(w http.ResponseWriter, r *http.Request, res *dav.Re
 	truncated := false
 	emit := func(o backend.Object) error {
 		if !o.Decided {
-			ok, err := t.matches(ctx, q, &o, floating)
+			ok, err := t.matches(ctx, q, &o, floating, work)
 			if err != nil || !ok {
 				return err
 			}
@@ -85,13 +89,14 @@ var errEnough = errors.New("caldav: enough results")
 // when it was written; one that no longer does (or whose recurrence rule
 // is beyond evaluation) is logged and left out rather than failing the
 // whole answer.
-func (t *Type) matches(ctx context.Context, q *calendarQuery, o *backend.Object, floating *time.Location) (bool, error) {
+func (t *Type) matches(ctx context.Context, q *calendarQuery, o *backend.Object, floating *time.Location, work *ictime.Work) (bool, error) {
 	if q.Filter == nil {
 		return true, nil
 	}
 	cal, err := decodeCalendar(o.Data)
 	if err == nil {
 		tc := ictime.NewContext(cal, floating)
+		tc.Charge(work)
 		if q.Timezone == nil && q.TimezoneCal != nil {
 			// RFC 4791 9.8: a query's own VTIMEZONE that no zone table
 			// knows still defines the floating zone.

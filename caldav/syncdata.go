@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pgdav/pgdav/backend"
+	"github.com/pgdav/pgdav/caldav/internal/ictime"
 	"github.com/pgdav/pgdav/internal/dav"
 )
 
@@ -32,11 +33,12 @@ func (*Type) DataProp(pv dav.PropertyValue) (func(res *dav.Resource) (dav.Prop, 
 	var (
 		zoneOf *backend.Collection
 		zone   *time.Location
+		work   = ictime.NewWork()
 	)
 	return func(res *dav.Resource) (dav.Prop, error) {
 		if !cd.passThrough() && res.Collection != zoneOf {
 			zoneOf, zone = res.Collection, floatingZone(res.Collection, nil)
 		}
-		return dataProp(cd, res.Object, zone)
+		return dataProp(cd, res.Object, zone, work)
 	}, nil
 }

@@ -32,6 +32,13 @@ const (
 	// once spent, every further question is too complex.
 	maxObjectWork = 4 * maxRecurWork
 
+	// maxRequestWork bounds the questions one request asks about all
+	// its objects together (a calendar-query over a calendar of many
+	// costly rules, each within its own budget): ten objects' worth,
+	// some seconds of one core, and far beyond what a query over a
+	// hundred thousand ordinary events spends.
+	maxRequestWork = 10 * maxObjectWork
+
 	// MaxInstances is CALDAV:max-instances (RFC 4791 5.2.8): a finite
 	// recurrence set may have at most this many instances (PUT refuses
 	// more), and one answer lists at most this many instances of one
@@ -54,14 +61,33 @@ type recurBudget struct {
 
 func newRecurBudget() *recurBudget { return &recurBudget{left: maxRecurWork} }
 
+// Work is what one request may spend on all its objects
+// (maxRequestWork units). Once it is spent, every further question of
+// the request is too complex, so its objects are answered the way a
+// costly one is. It is not safe for concurrent use: one request answers
+// its objects one by one.
+type Work struct{ left int64 }
+
+// NewWork returns the budget of one request.
+func NewWork() *Work { return &Work{left: maxRequestWork} }
+
+// Charge makes every question tc answers spend from w too; a nil w
+// leaves tc with its own object's budget only (PUT checks each object
+// alone).
+func (tc *Context) Charge(w *Work) { tc.request = w }
+
 // budget returns the budget of one question about tc's object: the
-// question's own, or what is left of the object's if that is less.
+// question's own, or what is left of the object's or the request's if
+// that is less.
 func (tc *Context) budget() *recurBudget {
 	if !tc.workSet {
 		tc.workLeft, tc.workSet = maxObjectWork, true
 	}
 	b := newRecurBudget()
 	b.left = min(b.left, tc.workLeft)
+	if tc.request != nil {
+		b.left = min(b.left, tc.request.left)
+	}
 	b.owner = tc
 	return b
 }
@@ -79,6 +105,9 @@ func (b *recurBudget) close() {
 	recurWorkDone.Add(b.spent)
 	if b.owner != nil {
 		b.owner.workLeft -= b.spent
+		if b.owner.request != nil {
+			b.owner.request.left -= b.spent
+		}
 	}
 }
 

@@ -53,6 +53,7 @@ type Context struct {
 	grouped     bool
 	workLeft    int64 // of maxObjectWork (recur_budget.go)
 	workSet     bool
+	request     *Work // the request's account, if it has one
 }
 
 // NewContext prepares evaluation of cal. floating is the zone for
